@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The whole job end to end: generate with and without the agent, export, validate, analyse, plot, compare.
+#
+# Settings (environment variables):
+#   MODEL            synthetic:tiny (default) | synthetic:qwen1.5-moe-a2.7b | path to a Hugging Face checkpoint dir
+#   PROMPTS          a GSM8K-style JSONL file or one prompt per line (default: the host's 25 built-in problems)
+#   LIMIT            prompts to run, first N in file order (25)
+#   MAX_NEW_TOKENS   new tokens per prompt (64)
+#   RUNS             runs per group: without the agent, with it, attached with MOE_ROUTE_LOG unset (3)
+#   DEVICE           auto | cpu | gpu (auto)
+#   SEED             1234
+#   OUT              output folder (out)
+#   JAVA             java executable (java on PATH)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+MODEL="${MODEL:-synthetic:tiny}"
+LIMIT="${LIMIT:-25}"
+MAX_NEW_TOKENS="${MAX_NEW_TOKENS:-64}"
+RUNS="${RUNS:-3}"
+DEVICE="${DEVICE:-auto}"
+SEED="${SEED:-1234}"
+OUT="${OUT:-out}"
+JAVA="${JAVA:-java}"
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+
+HOST_JAR=host-engine/target/host.jar
+AGENT_JAR=agent/target/moe-agent.jar
+ANALYZER_JAR=analyzer/target/analyzer.jar
+
+fail() { echo "test.sh: $*" >&2; exit 1; }
+step() { printf '\n== %s\n' "$*" >&2; }
+
+# Build what is out of date: any jar missing, or a source or pom newer than the oldest jar.
+needs_build() {
+  local jar
+  for jar in "$HOST_JAR" "$AGENT_JAR" "$ANALYZER_JAR"; do [[ -f $jar ]] || return 0; done
+  local oldest
+  oldest=$(ls -tr "$HOST_JAR" "$AGENT_JAR" "$ANALYZER_JAR" | head -1)
+  [[ -n $(find pom.xml */pom.xml */src/main -newer "$oldest" -type f -print -quit) ]]
+}
+if needs_build; then
+  step "building (mvn package, tests skipped)"
+  mvn -q -B -ntp -DskipTests package >&2 || fail "the build failed; run 'mvn -B package' to see why"
+fi
+[[ -z ${PROMPTS:-} || -f $PROMPTS ]] || fail "PROMPTS=$PROMPTS is not a file"
+
+rm -rf "$OUT"
+mkdir -p "$OUT/runs" "$OUT/logs"
+QUEUE="$OUT/queue"
+
+host_args=(--model "$MODEL" --device "$DEVICE" --limit "$LIMIT" --max-new-tokens "$MAX_NEW_TOKENS" --seed "$SEED")
+[[ -n ${PROMPTS:-} ]] && host_args+=(--prompts "$PROMPTS")
+
+# One host run. $1 = group label, $2 = run number; the group decides agent and env var.
+run_host() {
+  local label=$1 n=$2 report="$OUT/runs/$1-$2.json" log="$OUT/logs/$1-$2.log"
+  local -a jvm=() env=(env -u MOE_ROUTE_LOG)
+  case $label in
+    no-agent) ;;
+    agent)
+      rm -rf "$QUEUE"
+      jvm=("-javaagent:$AGENT_JAR=queue=$QUEUE")
+      env=(env MOE_ROUTE_LOG=1) ;;
+    agent-env-unset) jvm=("-javaagent:$AGENT_JAR=queue=$OUT/queue-unset") ;;
+  esac
+  "${env[@]}" "$JAVA" "${jvm[@]}" -jar "$HOST_JAR" run "${host_args[@]}" --quiet \
+      --label "$label" --report "$report" >"$OUT/logs/$1-$2.out" 2>"$log" \
+    || { cat "$log" >&2; fail "host run $label #$n failed (log: $log)"; }
+  printf '   %-16s #%d  %8.1f new tok/s\n' "$label" "$n" \
+    "$(grep -o '"new_tokens_per_s" *: *[0-9.eE+-]*' "$report" | head -1 | sed 's/.*: *//')" >&2
+}
+
+step "generating: $MODEL, $LIMIT prompts, $MAX_NEW_TOKENS new tokens, seed $SEED, $RUNS runs per group (alternating)"
+for ((i = 1; i <= RUNS; i++)); do
+  # Rotate the order each round so no group always runs first on a warm (or cold) machine.
+  case $(( (i - 1) % 3 )) in
+    0) order=(no-agent agent agent-env-unset) ;;
+    1) order=(agent agent-env-unset no-agent) ;;
+    2) order=(agent-env-unset no-agent agent) ;;
+  esac
+  for label in "${order[@]}"; do run_host "$label" "$i"; done
+done
+[[ ! -e $OUT/queue-unset ]] || fail "the agent wrote $OUT/queue-unset although MOE_ROUTE_LOG was unset"
+LAST_AGENT_RUN="$OUT/runs/agent-$RUNS.json"
+
+analyzer() { "$JAVA" -jar "$ANALYZER_JAR" "$@"; }
+
+step "exporting the last recorded run to $OUT/routes.jsonl"
+analyzer export --queue "$QUEUE" --out "$OUT/routes.jsonl" >&2 || fail "export failed"
+step "validating against that run's report"
+analyzer validate "$OUT/routes.jsonl" --run "$LAST_AGENT_RUN" >&2 || fail "validation failed"
+step "statistics"
+analyzer stats "$OUT/routes.jsonl" --json "$OUT/stats.json" >"$OUT/stats.txt" || fail "stats failed"
+step "plots"
+analyzer plot "$OUT/routes.jsonl" --layer 0 --out "$OUT/hist-layer0.png" >&2 || fail "plot (layer 0) failed"
+analyzer plot "$OUT/routes.jsonl" --out "$OUT/hist.png" --heatmap "$OUT/heatmap.png" >&2 || fail "plot failed"
+step "comparing runs"
+set +e
+analyzer compare "$OUT"/runs/*.json --json "$OUT/compare.json" >"$OUT/compare.txt"
+compare_rc=$?
+set -e
+cat "$OUT/compare.txt" >&2
+
+records=$(( $(wc -l <"$OUT/routes.jsonl") - 1 ))
+entropy=$(grep -o '"normalized_entropy" *: *[0-9.eE+-]*' "$OUT/stats.json" | head -1 | sed 's/.*: *//')
+identical=yes; [[ $compare_rc -eq 0 ]] || identical=no
+{
+  echo
+  echo "== summary"
+  echo "model:              $MODEL ($LIMIT prompts, $MAX_NEW_TOKENS new tokens, seed $SEED, $RUNS runs per group)"
+  grep -E '^(no-agent|agent|agent-env-unset) ' "$OUT/compare.txt" || true
+  grep -iE '^overhead' "$OUT/compare.txt" || true
+  echo "identical outputs:  $identical"
+  echo "route lines:        $records in $OUT/routes.jsonl"
+  echo "normalised entropy: ${entropy:-?} (all layers)"
+  echo "artifacts:          $OUT/routes.jsonl $OUT/stats.json $OUT/hist-layer0.png $OUT/hist.png $OUT/heatmap.png $OUT/compare.json"
+} | tee "$OUT/summary.txt"
+[[ $identical == yes ]] || fail "outputs differ between runs with and without the agent"
