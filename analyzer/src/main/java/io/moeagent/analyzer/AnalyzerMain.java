@@ -20,6 +20,10 @@ public final class AnalyzerMain implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+            description = "Print stack traces for errors.")
+    boolean verbose;
+
     public static void main(String[] args) {
         System.exit(JvmQuirks.prepare(() -> newCommandLine().execute(args)));
     }

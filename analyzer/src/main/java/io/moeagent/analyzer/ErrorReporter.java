@@ -10,7 +10,7 @@ import picocli.CommandLine;
 /** Turns an exception from a command into one line on stderr (plus the stack trace with --verbose). */
 final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     @Override
-    public int handleException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
+    public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
         PrintWriter err = cl.getErr();
         err.println(cl.getCommandName() + ": " + describe(ex));
         if (verbose(parsed)) {

@@ -13,12 +13,11 @@ public interface ExpertDispatch {
 
     /**
      * Weighted sum over the k slots: {@code expertRows} holds one output row per (token, slot) pair in any layout;
-     * {@code rowOfPair[t * k + j]} names the row of pair (t, j).
+     * {@code rowOfPair[t * k + j]} (INT64, on the device) names the row of pair (t, j).
      */
-    static NDArray combine(NDArray expertRows, long[] rowOfPair, ExpertSelection selection) {
+    static NDArray combine(NDArray expertRows, NDArray rowOfPair, ExpertSelection selection) {
         long hidden = expertRows.getShape().get(1);
-        NDArray index = expertRows.getManager().create(rowOfPair);
-        NDArray perPair = expertRows.get(new ai.djl.ndarray.index.NDIndex("{}", index))
+        NDArray perPair = expertRows.get(new ai.djl.ndarray.index.NDIndex("{}", rowOfPair))
                 .reshape(selection.tokens, selection.k, hidden); // [T, k, H]
         return perPair.mul(selection.deviceWeights.expandDims(-1)).sum(new int[] {1});
     }

@@ -6,8 +6,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 
 /**
- * One small batch per expert that was hit: gather its rows, run it, then combine. Cheapest on the CPU, where
- * an op costs microseconds and skipped experts cost nothing.
+ * One small batch per expert that was hit. The (token, slot) pairs are sorted by expert in Java, the rows gathered
+ * once and split into per-expert views, so an expert costs only its own matmuls. Cheapest on the CPU, where an op
+ * costs microseconds and experts that were not hit cost nothing.
  */
 public final class LoopExpertDispatch implements ExpertDispatch {
     private final SwiGluMlp[] experts;
@@ -27,25 +28,34 @@ public final class LoopExpertDispatch implements ExpertDispatch {
         for (int e = 0; e < experts.length; e++) {
             start[e + 1] = start[e] + count[e];
         }
-        // counting sort of the (token, slot) pairs by expert; rowOfPair is the inverse permutation
-        long[] tokenOfRow = new long[pairs];
-        long[] rowOfPair = new long[pairs];
+        // indices[0, pairs): the token of each row in expert order (a counting sort of the pairs by expert);
+        // indices[pairs, 2 * pairs): the inverse, the row of pair t * k + j. One array, so one transfer.
+        long[] indices = new long[2 * pairs];
         int[] fill = start.clone();
         for (int pair = 0; pair < pairs; pair++) {
             int row = fill[selection.expertIds[pair]]++;
-            tokenOfRow[row] = pair / selection.k;
-            rowOfPair[pair] = row;
+            indices[row] = pair / selection.k;
+            indices[pairs + pair] = row;
         }
+        NDList both = x.getManager().create(indices).split(2);
+        NDArray sortedRows = x.get(new NDIndex("{}", both.get(0))); // [T*k, H], grouped by expert
+        NDList perExpert = experts.length == 1 ? new NDList(sortedRows) : sortedRows.split(boundaries(start), 0);
         NDList outputs = new NDList();
         for (int e = 0; e < experts.length; e++) {
-            if (count[e] == 0) {
-                continue;
+            if (count[e] > 0) {
+                outputs.add(experts[e].apply(perExpert.get(e)));
             }
-            long[] rows = java.util.Arrays.copyOfRange(tokenOfRow, start[e], start[e + 1]);
-            NDArray xe = x.get(new NDIndex("{}", x.getManager().create(rows))); // [n_e, H]
-            outputs.add(experts[e].apply(xe));
         }
         NDArray expertRows = outputs.size() == 1 ? outputs.get(0) : NDArrays.concat(outputs, 0); // [T*k, H]
-        return ExpertDispatch.combine(expertRows, rowOfPair, selection);
+        return ExpertDispatch.combine(expertRows, both.get(1), selection);
+    }
+
+    /** split points between the experts' row ranges: start[1..E-1] */
+    private static long[] boundaries(int[] start) {
+        long[] points = new long[start.length - 2];
+        for (int e = 1; e < start.length - 1; e++) {
+            points[e - 1] = start[e];
+        }
+        return points;
     }
 }

@@ -7,11 +7,12 @@ import ai.djl.ndarray.types.DataType;
 public final class RmsNorm {
     /** [H] */
     private final NDArray weight;
-    private final float eps;
+    /** eps as an fp32 scalar tensor: a Java scalar operand would cost a tensor creation on every call */
+    private final NDArray eps;
 
     public RmsNorm(NDArray weight, double eps) {
         this.weight = weight;
-        this.eps = (float) eps;
+        this.eps = weight.getManager().create((float) eps);
     }
 
     /** x: [N, H] -> [N, H] */
@@ -19,7 +20,7 @@ public final class RmsNorm {
         DataType inputType = x.getDataType();
         NDArray x32 = x.toType(DataType.FLOAT32, false);
         NDArray variance = x32.square().mean(new int[] {-1}, true);
-        NDArray normalized = x32.mul(variance.add(eps).pow(-0.5f)).toType(inputType, false);
+        NDArray normalized = x32.div(variance.add(eps).sqrt()).toType(inputType, false);
         return normalized.mul(weight);
     }
 }

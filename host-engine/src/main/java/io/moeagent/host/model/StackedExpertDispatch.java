@@ -73,6 +73,6 @@ public final class StackedExpertDispatch implements ExpertDispatch {
         NDArray up = gateUp.get(new NDIndex("..., {}:", intermediate));
         NDArray expertRows = SwiGluMlp.silu(gate).mul(up).batchMatMul(downT) // [E, C, H]
                 .reshape(experts * (long) capacity, hidden);
-        return ExpertDispatch.combine(expertRows, rowOfPair, selection);
+        return ExpertDispatch.combine(expertRows, manager.create(rowOfPair), selection);
     }
 }

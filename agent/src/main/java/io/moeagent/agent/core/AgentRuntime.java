@@ -1,0 +1,253 @@
+package io.moeagent.agent.core;
+
+import io.moeagent.agent.bridge.RouteBridge;
+import io.moeagent.config.AgentConfig;
+import io.moeagent.config.ConfigException;
+import io.moeagent.config.Pointcuts;
+import io.moeagent.config.ValuePath;
+import java.io.IOException;
+import java.io.Writer;
+import java.lang.instrument.Instrumentation;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
+import net.bytebuddy.ByteBuddy;
+import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.agent.builder.ResettableClassFileTransformer;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.DynamicType;
+import net.bytebuddy.dynamic.scaffold.TypeValidation;
+import net.bytebuddy.implementation.bytecode.assign.Assigner;
+import net.bytebuddy.implementation.bytecode.constant.NullConstant;
+import net.bytebuddy.utility.JavaModule;
+import net.openhft.chronicle.queue.ChronicleQueue;
+
+import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.not;
+
+/**
+ * Starts and stops recording in this JVM (called reflectively by the boot class, in the agent's class loader).
+ * Start: validate the configuration, open the queue, plug the recorder into the bridge, weave the advice
+ * (retransforming classes already loaded). Stop: recorder off, bridge cleared, bytecode reset through the
+ * Instrumentation used at install, then the queue flushed and closed. Nothing here throws into the host.
+ */
+public final class AgentRuntime {
+    /** Test hook: when set, counters are written to this properties file at stop and at JVM exit. */
+    static final String STATS_PROPERTY = "moe.agent.statsFile";
+
+    private static Instrumentation installedWith;
+    private static ResettableClassFileTransformer transformer;
+    private static RouteRecorder recorder;
+    private static ChronicleQueue queue;
+    private static AgentConfig config;
+    private static boolean hookInstalled;
+    private static final AtomicInteger transformations = new AtomicInteger();
+    private static final AtomicInteger transformErrors = new AtomicInteger();
+
+    private AgentRuntime() {
+    }
+
+    public static synchronized void start(String options, Instrumentation inst, boolean attached, String env,
+                                          String agentVersion) {
+        try {
+            if (recorder != null) {
+                message("moe-agent: already recording to " + config.queueDir() + "; detach first", true);
+                return;
+            }
+            AgentConfig c;
+            try {
+                // on attach the user asked explicitly: MOE_ROUTE_LOG neither gates nor redirects recording
+                c = AgentConfig.parse(options, attached ? null : env, Path.of("").toAbsolutePath());
+                boundArgument(c.pointcuts());
+            } catch (ConfigException e) {
+                message("moe-agent: " + e.getMessage() + "; the host runs without recording", true);
+                return;
+            }
+            ChronicleQueue q;
+            try {
+                q = QueueFiles.open(c.queueDir(), c.rollCycle(), c.retention());
+            } catch (IOException | RuntimeException e) {
+                message("moe-agent: cannot open the queue in " + c.queueDir() + " (" + e.getClass().getSimpleName()
+                        + ": " + e.getMessage() + "); the host runs without recording", true);
+                return;
+            }
+            RouteRecorder r = new RouteRecorder(c, q, agentVersion);
+            config = c;
+            queue = q;
+            recorder = r;
+            RouteBridge.sink = r;
+            transformer = install(c.pointcuts(), inst);
+            installedWith = inst;
+            if (!hookInstalled) {
+                Runtime.getRuntime().addShutdownHook(new Thread(AgentRuntime::atExit, "moe-agent-shutdown"));
+                hookInstalled = true;
+            }
+            System.setProperty("moe.agent.queue", c.queueDir().toString());
+            System.setProperty("moe.agent.recording", "true");
+            message("moe-agent: recording to " + c.queueDir(), false);
+        } catch (Throwable t) {
+            message("moe-agent: could not start (" + t.getClass().getSimpleName() + ": " + t.getMessage()
+                    + "); the host runs without recording", true);
+            stopQuietly();
+        }
+    }
+
+    /** Detach: stop the sink, reset the bytecode, then flush and close the queue. */
+    public static synchronized void stop() {
+        if (recorder == null) {
+            message("moe-agent: not recording", false);
+            System.setProperty("moe.agent.recording", "false");
+            return;
+        }
+        long records = recorder.records();
+        Path dir = config.queueDir();
+        boolean reset = stopQuietly();
+        message("moe-agent: stopped recording; " + records + " records in " + dir
+                + (reset ? "" : "; the original bytecode could not be fully restored"), false);
+    }
+
+    private static boolean stopQuietly() {
+        boolean reset = true;
+        RouteRecorder r = recorder;
+        if (r != null) {
+            r.stop();
+        }
+        RouteBridge.sink = null;
+        try {
+            if (transformer != null && installedWith != null) {
+                reset = transformer.reset(installedWith, AgentBuilder.RedefinitionStrategy.RETRANSFORMATION);
+            }
+        } catch (Throwable t) {
+            reset = false;
+        }
+        transformer = null;
+        installedWith = null;
+        closeQueue();
+        writeStats();
+        recorder = null;
+        System.setProperty("moe.agent.recording", "false");
+        return reset;
+    }
+
+    private static void closeQueue() {
+        ChronicleQueue q = queue;
+        queue = null;
+        if (q == null) {
+            return;
+        }
+        try {
+            // a host thread may be inside its last record; it finishes in microseconds
+            Thread.sleep(50);
+            q.close();
+        } catch (Throwable t) {
+            System.err.println("moe-agent: closing the queue failed (" + t.getMessage() + ")");
+        }
+    }
+
+    private static synchronized void atExit() {
+        if (recorder != null) {
+            recorder.stop();
+            RouteBridge.sink = null;
+            writeStats();
+            ChronicleQueue q = queue;
+            queue = null;
+            if (q != null) {
+                try {
+                    q.close();
+                } catch (Throwable ignored) {
+                    // the JVM is going away; every complete record is already in the mapped file
+                }
+            }
+        }
+    }
+
+    /** The one argument index the pointcuts read (the advice binds just that one), or -1. */
+    static int boundArgument(Pointcuts p) throws ConfigException {
+        TreeSet<Integer> used = new TreeSet<>();
+        for (ValuePath v : new ValuePath[] {p.ids(), p.weights(), p.tokens(), p.k(), p.layer(), p.step()}) {
+            if (v != null && v.root() == ValuePath.Root.ARGUMENT) {
+                used.add(v.argumentIndex());
+            }
+        }
+        if (used.size() > 1) {
+            throw new ConfigException("pointcuts read arguments " + used + "; allowed: at most one argument index"
+                    + " (read the others through fields of that argument, this or return)");
+        }
+        return used.isEmpty() ? -1 : used.first();
+    }
+
+    private static ResettableClassFileTransformer install(Pointcuts p, Instrumentation inst) throws ConfigException {
+        int arg = boundArgument(p);
+        Advice.WithCustomMapping mapping = Advice.withCustomMapping();
+        mapping = arg >= 0
+                ? mapping.bind(BoundArgument.class, new Advice.OffsetMapping.ForArgument.Unresolved(
+                        TypeDescription.Generic.OBJECT, true, Assigner.Typing.DYNAMIC, arg, true))
+                : mapping.bind(BoundArgument.class, NullConstant.INSTANCE, TypeDescription.Generic.OBJECT);
+        Advice selection = mapping.to(SelectionAdvice.class);
+        AgentBuilder.Identified.Extendable builder = new AgentBuilder.Default(
+                new ByteBuddy().with(TypeValidation.DISABLED))
+                .disableClassFormatChanges()
+                .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
+                .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
+                .with(new Counting())
+                .type(named(p.className()))
+                .transform((DynamicType.Builder<?> b, TypeDescription type, ClassLoader loader, JavaModule module,
+                            java.security.ProtectionDomain pd) ->
+                        b.visit(selection.on(named(p.methodName()).and(not(isAbstract())))));
+        if (p.layerMethod() != null) {
+            Advice scope = Advice.to(LayerScopeAdvice.class);
+            builder = builder.type(named(p.layerMethodClass()))
+                    .transform((DynamicType.Builder<?> b, TypeDescription type, ClassLoader loader, JavaModule module,
+                                java.security.ProtectionDomain pd) ->
+                            b.visit(scope.on(named(p.layerMethodName()).and(not(isAbstract())))));
+        }
+        return builder.installOn(inst);
+    }
+
+    /** Counts woven classes and weaving errors; an error is reported once per class on stderr. */
+    private static final class Counting extends AgentBuilder.Listener.Adapter {
+        @Override
+        public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
+                                     DynamicType dynamicType) {
+            transformations.incrementAndGet();
+            System.setProperty("moe.agent.transformations", Integer.toString(transformations.get()));
+        }
+
+        @Override
+        public void onError(String typeName, ClassLoader loader, JavaModule module, boolean loaded,
+                            Throwable throwable) {
+            transformErrors.incrementAndGet();
+            System.setProperty("moe.agent.transformErrors", Integer.toString(transformErrors.get()));
+            System.err.println("moe-agent: cannot instrument " + typeName + " (" + throwable + "); it is not recorded");
+        }
+    }
+
+    private static void writeStats() {
+        String file = System.getProperty(STATS_PROPERTY);
+        if (file == null) {
+            return;
+        }
+        Properties p = new Properties();
+        p.setProperty("transformations", Integer.toString(transformations.get()));
+        p.setProperty("transformErrors", Integer.toString(transformErrors.get()));
+        p.setProperty("records", Long.toString(recorder == null ? 0 : recorder.records()));
+        try (Writer w = Files.newBufferedWriter(Path.of(file))) {
+            p.store(w, "moe-agent counters");
+        } catch (IOException e) {
+            System.err.println("moe-agent: cannot write " + file + " (" + e.getMessage() + ")");
+        }
+    }
+
+    /** The attach CLI reads the outcome from the target's system properties; errors also go to stderr. */
+    private static void message(String text, boolean error) {
+        System.setProperty("moe.agent.message", text);
+        if (error) {
+            System.setProperty("moe.agent.recording", "false");
+            System.err.println(text);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package io.moeagent.agent.core;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import net.openhft.chronicle.queue.ChronicleQueue;
+import net.openhft.chronicle.queue.RollCycles;
+import net.openhft.chronicle.queue.impl.StoreFileListener;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+
+/** Opens the route queue and enforces {@code retention} (cycle files to keep) whenever a new cycle starts. */
+final class QueueFiles {
+    private QueueFiles() {
+    }
+
+    static ChronicleQueue open(Path dir, String rollCycle, int retention) throws IOException {
+        Files.createDirectories(dir);
+        if (!Files.isWritable(dir)) {
+            throw new IOException("queue directory " + dir + " is not writable");
+        }
+        StoreFileListener listener = retention <= 0 ? StoreFileListener.noOp() : new StoreFileListener() {
+            @Override
+            public void onAcquired(int cycle, File file) {
+                prune(dir, retention);
+            }
+
+            @Override
+            public void onReleased(int cycle, File file) {
+                // nothing: files are pruned when the next cycle starts
+            }
+        };
+        return SingleChronicleQueueBuilder.binary(dir)
+                .rollCycle(RollCycles.valueOf(rollCycle))
+                .storeFileListener(listener)
+                .build();
+    }
+
+    /** Deletes the oldest cycle files so that at most {@code keep} remain (names sort by time). */
+    static void prune(Path dir, int keep) {
+        try (Stream<Path> s = Files.list(dir)) {
+            List<Path> cycles = s.filter(p -> p.getFileName().toString().endsWith(".cq4")).sorted()
+                    .collect(Collectors.toList());
+            for (int i = 0; i < cycles.size() - keep; i++) {
+                Files.deleteIfExists(cycles.get(i));
+            }
+        } catch (IOException e) {
+            System.err.println("moe-agent: cannot prune old cycle files in " + dir + " (" + e.getMessage()
+                    + "); they are kept");
+        }
+    }
+}

@@ -1,0 +1,364 @@
+package io.moeagent.agent.core;
+
+import io.moeagent.agent.bridge.RouteSink;
+import io.moeagent.config.AgentConfig;
+import io.moeagent.config.LayerSelection;
+import io.moeagent.config.Pointcuts;
+import io.moeagent.format.MetaRecord;
+import io.moeagent.format.RouteFormat;
+import io.moeagent.format.RouteRecordWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import net.openhft.chronicle.queue.ChronicleQueue;
+import net.openhft.chronicle.queue.ExcerptAppender;
+
+/**
+ * Turns selection-method exits into records: the meta record once (lazily, at the first recorded call), a step
+ * record whenever a thread's step id changes, then one route record per recorded layer. One appender per thread;
+ * arrays go to Chronicle as bulk copies straight from the host's objects, so after warm-up nothing is allocated.
+ * Any failure stops recording with one stderr line; the host never sees an exception.
+ */
+final class RouteRecorder implements RouteSink {
+    /** Chronicle's per-document header; counted so that max-bytes is close to the bytes on disk. */
+    private static final int HEADER = 4;
+    private static final Set<String> META_KEYS = Set.of("model_id", "engine", "engine_version", "torch_version",
+            "device", "dtype", "seed", "num_layers", "num_experts", "top_k", "moe_layers");
+
+    private final ChronicleQueue queue;
+    private final AgentConfig config;
+    private final LayerSelection layers;
+    private final int sampleEvery;
+    private final long maxRecords;
+    private final long maxBytes;
+    private final String agentVersion;
+
+    private final ValueReader layer;
+    private final ValueReader ids;
+    private final ValueReader weights;
+    private final ValueReader tokens;
+    private final ValueReader k;
+    private final ValueReader step;
+    private final FieldChain stepId;
+    private final FieldChain stepPrefill;
+    private final FieldChain stepTokens;
+    private final FieldChain requestIds;
+    private final FieldChain positions;
+    private final FieldChain runInfo;
+
+    private volatile boolean recording = true;
+    private volatile boolean metaWritten;
+    private final Object metaLock = new Object();
+    private final AtomicLong records = new AtomicLong();
+    private final AtomicLong bytes = new AtomicLong();
+    private final AtomicLong syntheticStepIds = new AtomicLong();
+    private final AtomicBoolean failed = new AtomicBoolean();
+    private final List<ExcerptAppender> appenders = new ArrayList<>();
+    private final ThreadLocal<ThreadState> threads = ThreadLocal.withInitial(ThreadState::new);
+
+    /** Per host thread: its appender, its current step and scratch arrays for conversions. */
+    private static final class ThreadState {
+        ExcerptAppender appender;
+        boolean hasStep;
+        long stepId;
+        boolean sampled;
+        boolean stepWritten;
+        int lastLayer;
+        long localSteps;
+        long[] longScratch = new long[0];
+        int[] intScratch = new int[0];
+    }
+
+    RouteRecorder(AgentConfig config, ChronicleQueue queue, String agentVersion) {
+        this.queue = queue;
+        this.config = config;
+        this.layers = config.layers();
+        this.sampleEvery = config.sampleEvery();
+        this.maxRecords = config.maxRecords();
+        this.maxBytes = config.maxBytes();
+        this.agentVersion = agentVersion;
+        Pointcuts p = config.pointcuts();
+        this.layer = new ValueReader("pointcut.layer", p.layer());
+        this.ids = new ValueReader("pointcut.ids", p.ids());
+        this.weights = p.weights() == null || !config.recordWeights() ? null
+                : new ValueReader("pointcut.weights", p.weights());
+        this.tokens = p.tokens() == null ? null : new ValueReader("pointcut.tokens", p.tokens());
+        this.k = new ValueReader("pointcut.k", p.k());
+        this.step = p.step() == null ? null : new ValueReader("pointcut.step", p.step());
+        this.stepId = chain(p.stepId(), "pointcut.step-id");
+        this.stepPrefill = chain(p.stepPrefill(), "pointcut.step-prefill");
+        this.stepTokens = chain(p.stepTokens(), "pointcut.step-tokens");
+        this.requestIds = chain(p.stepRequestIds(), "pointcut.step-request-ids");
+        this.positions = chain(p.stepPositions(), "pointcut.step-positions");
+        this.runInfo = chain(p.stepRunInfo(), "pointcut.run-info");
+    }
+
+    private static FieldChain chain(String path, String key) {
+        return path == null ? null : FieldChain.parse(path, key + "=" + path);
+    }
+
+    @Override
+    public void onSelection(Object self, Object argument, Object result) {
+        if (!recording) {
+            return;
+        }
+        try {
+            record(self, argument, result);
+        } catch (Throwable t) {
+            fail("recording failed", t);
+        }
+    }
+
+    private void record(Object self, Object argument, Object result) throws Throwable {
+        ThreadState ts = threads.get();
+        int layerIndex = layer.getInt(self, argument, result);
+        Object stepObject = null;
+        if (step != null) {
+            stepObject = step.get(self, argument, result);
+            long id = stepId.getLong(stepObject);
+            if (!ts.hasStep || id != ts.stepId) {
+                beginStep(ts, id, Math.floorMod(id, (long) sampleEvery) == 0);
+            }
+        } else if (!ts.hasStep || layerIndex <= ts.lastLayer) {
+            // no step context: a call whose layer does not follow the previous one starts the next forward step
+            beginStep(ts, syntheticStepIds.getAndIncrement(), ts.localSteps++ % sampleEvery == 0);
+        }
+        ts.lastLayer = layerIndex;
+        if (!ts.sampled || !layers.includes(layerIndex)) {
+            return;
+        }
+        int topK = k.getInt(self, argument, result);
+        int[] expertIds = (int[]) ids.get(self, argument, result);
+        int rows = tokens != null ? tokens.getInt(self, argument, result) : expertIds.length / Math.max(topK, 1);
+        float[] w = weights == null ? null : (float[]) weights.get(self, argument, result);
+        if (topK < 1 || topK > RouteFormat.MAX_TOP_K || rows < 0 || expertIds.length < rows * topK
+                || (w != null && w.length < rows * topK)) {
+            fail("layer " + layerIndex + " returned an unusable selection ("
+                    + RouteRecordWriter.checkRoute(rows, topK, expertIds, w) + "); check the pointcut.* options", null);
+            return;
+        }
+        ExcerptAppender appender = ts.appender;
+        if (appender == null) {
+            appender = newAppender(ts);
+        }
+        if (!metaWritten) {
+            writeMeta(appender, stepObject);
+        }
+        if (!ts.stepWritten) {
+            if (!writeStep(ts, appender, stepObject, rows)) {
+                return;
+            }
+            ts.stepWritten = true;
+        }
+        int n = rows * topK;
+        if (!reserve(HEADER + 20 + n * 4L + (w == null ? 0 : n * 4L))) {
+            return;
+        }
+        RouteRecordWriter.writeRoute(appender, ts.stepId, layerIndex, rows, topK, expertIds, w);
+    }
+
+    private static void beginStep(ThreadState ts, long id, boolean sampled) {
+        ts.hasStep = true;
+        ts.stepId = id;
+        ts.sampled = sampled;
+        ts.stepWritten = false;
+        ts.lastLayer = Integer.MIN_VALUE;
+    }
+
+    private ExcerptAppender newAppender(ThreadState ts) {
+        ExcerptAppender a = queue.createAppender();
+        synchronized (appenders) {
+            appenders.add(a);
+        }
+        ts.appender = a;
+        return a;
+    }
+
+    private boolean writeStep(ThreadState ts, ExcerptAppender appender, Object stepObject, int routeRows)
+            throws Throwable {
+        long[] reqs;
+        int[] pos;
+        int rows;
+        boolean prefill;
+        if (stepObject == null) {
+            // no step context: rows are known, their requests and positions are not (-1)
+            rows = routeRows;
+            reqs = longScratch(ts, rows);
+            pos = intScratch(ts, rows);
+            Arrays.fill(reqs, 0, rows, -1L);
+            Arrays.fill(pos, 0, rows, -1);
+            prefill = rows > 1;
+        } else {
+            rows = stepTokens != null ? stepTokens.getInt(stepObject) : routeRows;
+            reqs = asLongs(ts, requestIds.get(stepObject), rows);
+            pos = asInts(ts, positions.get(stepObject), rows);
+            prefill = stepPrefill != null ? stepPrefill.getBoolean(stepObject) : rows > 1;
+        }
+        if (!reserve(HEADER + 14 + rows * 12L)) {
+            return false;
+        }
+        RouteRecordWriter.writeStep(appender, ts.stepId, prefill, reqs, pos, rows);
+        return true;
+    }
+
+    private static long[] asLongs(ThreadState ts, Object value, int rows) {
+        if (value instanceof long[] l && l.length >= rows) {
+            return l;
+        }
+        long[] out = longScratch(ts, rows);
+        if (value instanceof int[] a && a.length >= rows) {
+            for (int i = 0; i < rows; i++) {
+                out[i] = a[i];
+            }
+            return out;
+        }
+        throw new IllegalStateException("pointcut.step-request-ids is not a long[] or int[] of at least " + rows
+                + " entries");
+    }
+
+    private static int[] asInts(ThreadState ts, Object value, int rows) {
+        if (value instanceof int[] a && a.length >= rows) {
+            return a;
+        }
+        int[] out = intScratch(ts, rows);
+        if (value instanceof long[] l && l.length >= rows) {
+            for (int i = 0; i < rows; i++) {
+                out[i] = (int) l[i];
+            }
+            return out;
+        }
+        throw new IllegalStateException("pointcut.step-positions is not an int[] or long[] of at least " + rows
+                + " entries");
+    }
+
+    private static long[] longScratch(ThreadState ts, int n) {
+        if (ts.longScratch.length < n) {
+            ts.longScratch = new long[Math.max(n, 2 * ts.longScratch.length)];
+        }
+        return ts.longScratch;
+    }
+
+    private static int[] intScratch(ThreadState ts, int n) {
+        if (ts.intScratch.length < n) {
+            ts.intScratch = new int[Math.max(n, 2 * ts.intScratch.length)];
+        }
+        return ts.intScratch;
+    }
+
+    /** Counts one record of about {@code size} bytes against the caps; false (and recording off) when over. */
+    private boolean reserve(long size) {
+        long r = records.incrementAndGet();
+        long b = bytes.addAndGet(size);
+        if (maxRecords > 0 && r > maxRecords) {
+            capReached("max-records=" + maxRecords);
+            return false;
+        }
+        if (maxBytes > 0 && b > maxBytes) {
+            capReached("max-bytes=" + maxBytes);
+            return false;
+        }
+        return true;
+    }
+
+    private void capReached(String cap) {
+        recording = false;
+        if (failed.compareAndSet(false, true)) {
+            System.err.println("moe-agent: " + cap + " reached; recording stopped, " + config.queueDir()
+                    + " keeps the records written so far");
+        }
+    }
+
+    private void writeMeta(ExcerptAppender appender, Object stepObject) throws Throwable {
+        synchronized (metaLock) {
+            if (metaWritten) {
+                return;
+            }
+            Map<?, ?> info = runInfo != null && stepObject != null && runInfo.get(stepObject) instanceof Map<?, ?> m
+                    ? m : Map.of();
+            MetaRecord meta = meta(info);
+            reserve(HEADER + 256);
+            RouteRecordWriter.writeMeta(appender, meta);
+            metaWritten = true;
+        }
+    }
+
+    private MetaRecord meta(Map<?, ?> info) {
+        Map<String, String> extra = new LinkedHashMap<>();
+        info.forEach((key, value) -> {
+            if (key != null && !META_KEYS.contains(key.toString())) {
+                extra.put(key.toString(), String.valueOf(value));
+            }
+        });
+        int numLayers = (int) number(info, "num_layers");
+        int[] moeLayers = intList(info.get("moe_layers"));
+        int[] recorded;
+        if (moeLayers != null) {
+            recorded = layers.filter(moeLayers);
+        } else if (!layers.isAll()) {
+            recorded = layers.listed();
+        } else if (numLayers > 0) {
+            recorded = layers.filter(java.util.stream.IntStream.range(0, numLayers).toArray());
+        } else {
+            recorded = new int[0];
+        }
+        return new MetaRecord(RouteFormat.SCHEMA_VERSION, agentVersion, text(info, "model_id"), text(info, "engine"),
+                text(info, "engine_version"), text(info, "torch_version"), System.getProperty("java.version", ""),
+                text(info, "device"), text(info, "dtype"), number(info, "seed"), numLayers,
+                (int) number(info, "num_experts"), (int) number(info, "top_k"), recorded, config.describe(),
+                System.currentTimeMillis(), ProcessHandle.current().pid(), extra);
+    }
+
+    private static String text(Map<?, ?> info, String key) {
+        Object v = info.get(key);
+        return v == null ? "" : v.toString();
+    }
+
+    private static long number(Map<?, ?> info, String key) {
+        try {
+            return Long.parseLong(text(info, key).trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static int[] intList(Object v) {
+        if (v == null || v.toString().isBlank()) {
+            return null;
+        }
+        try {
+            return Arrays.stream(v.toString().replaceAll("[\\[\\] ]", "").split(","))
+                    .filter(s -> !s.isEmpty()).mapToInt(Integer::parseInt).toArray();
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    void fail(String what, Throwable t) {
+        boolean wasRecording = recording;
+        recording = false;
+        // a call that was already inside when detach or JVM exit closed the queue is not a failure worth a line
+        if (wasRecording && failed.compareAndSet(false, true)) {
+            String cause = t == null ? "" : " (" + t.getClass().getSimpleName()
+                    + (t.getMessage() == null ? "" : ": " + t.getMessage().lines().findFirst().orElse("")) + ")";
+            System.err.println("moe-agent: " + what + cause + "; recording stopped, the host continues");
+        }
+    }
+
+    /** Stops recording; calls already inside {@link #onSelection} finish their current record. */
+    void stop() {
+        recording = false;
+    }
+
+    boolean isRecording() {
+        return recording;
+    }
+
+    long records() {
+        return records.get();
+    }
+}

@@ -1,0 +1,259 @@
+package io.moeagent.agent;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.moeagent.agent.fixture.FixtureMain;
+import io.moeagent.agent.fixture.FixtureRouter;
+import io.moeagent.agent.support.Forked;
+import io.moeagent.agent.support.Routes;
+import io.moeagent.format.MetaRecord;
+import io.moeagent.format.StepRecord;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.util.CheckClassAdapter;
+
+/**
+ * The real moe-agent.jar in forked JVMs on a fixture router whose every decision the test can recompute.
+ * The expected values come from {@link FixtureRouter}'s formula, the observed ones from the format's reader.
+ */
+class FixtureAgentIT {
+    private static final String FIXTURE = "pointcut.class=io.moeagent.agent.fixture.FixtureRouter";
+    private static final String MAIN = FixtureMain.class.getName();
+
+    @TempDir
+    Path work;
+
+    @Test
+    void eightThreadsLoseDuplicateAndTearNothing() throws Exception {
+        int threads = 8, steps = 40, layers = 4, tokens = 25;
+        Path queue = work.resolve("q");
+        Forked.Result r = Forked.run(Forked.fixture(Forked.JAVA, FIXTURE + ",queue=" + queue, List.of(), MAIN,
+                "" + threads, "" + steps, "" + layers, "" + tokens), Map.of("MOE_ROUTE_LOG", "1"), work, 120);
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals(List.of(), r.agentLines(), r::toString);
+
+        Routes routes = Routes.read(queue);
+        assertEquals(1, routes.metas.size(), "one meta record");
+        assertEquals(0, routes.skipped, "no undecodable record");
+        assertEquals(0, routes.orphanRoutes, "every route follows its step");
+        assertEquals(threads * steps, routes.steps.size(), "one step record per thread and step");
+        assertEquals(threads * steps * layers, routes.routeRecords);
+        int prefillRows = tokens, decodeRows = tokens / 5;
+        assertEquals(threads * layers * (prefillRows + (steps - 1) * decodeRows), routes.rows.size());
+        Set<String> seen = new HashSet<>();
+        for (Routes.Row row : routes.rows) {
+            assertTrue(seen.add(row.stepId() + "/" + row.key()), "duplicate " + row);
+            for (int j = 0; j < FixtureMain.K; j++) {
+                assertEquals(FixtureRouter.expert(row.layer(), row.request(), row.position(), j), row.ids()[j], row::toString);
+                assertEquals(FixtureRouter.weight(row.layer(), row.request(), row.position(), j), row.weights()[j], row::toString);
+            }
+        }
+        MetaRecord meta = routes.metas.get(0);
+        assertEquals("fixture", meta.modelId());
+        assertEquals(42, meta.seed());
+        assertEquals(FixtureRouter.EXPERTS, meta.numExperts());
+        assertArrayEquals(new int[] {0, 1, 2, 3}, meta.layersRecorded());
+        assertEquals(Map.of("flavour", "test"), meta.extra());
+        assertNotEquals(ProcessHandle.current().pid(), meta.pid(), "the forked host's pid");
+        assertTrue(meta.configuration().contains("pointcut.class=io.moeagent.agent.fixture.FixtureRouter"),
+                meta.configuration());
+    }
+
+    @Test
+    void layersSamplingAndIdsOnly() throws Exception {
+        Path queue = work.resolve("q");
+        Forked.Result r = Forked.run(Forked.fixture(Forked.JAVA,
+                FIXTURE + ",layers=1-2,sample-every=3,weights=false", List.of(), MAIN, "1", "10", "4", "6"),
+                Map.of("MOE_ROUTE_LOG", queue.toString()), work, 120);
+        assertEquals(0, r.exitCode(), r::toString);
+        Routes routes = Routes.read(queue);
+        Set<Integer> layers = new HashSet<>();
+        Set<Long> stepIds = new HashSet<>();
+        for (Routes.Row row : routes.rows) {
+            layers.add(row.layer());
+            stepIds.add(row.stepId());
+            assertNull(row.weights(), "weights=false records ids only");
+        }
+        assertEquals(Set.of(1, 2), layers);
+        assertEquals(Set.of(0L, 3L, 6L, 9L), stepIds, "every 3rd step id");
+        assertArrayEquals(new int[] {1, 2}, routes.metas.get(0).layersRecorded());
+    }
+
+    @Test
+    void routerWithoutStepContextOrLayerField() throws Exception {
+        Path queue = work.resolve("q");
+        String options = String.join(",", "pointcut.class=io.moeagent.agent.fixture.FixtureRouterNoContext",
+                "pointcut.method=route", "pointcut.ids=return", "pointcut.weights=none", "pointcut.tokens=none",
+                "pointcut.k=2", "pointcut.layer=enclosing.index",
+                "pointcut.layer-method=io.moeagent.agent.fixture.FixtureLayer#forward", "pointcut.step=none",
+                "queue=" + queue);
+        Forked.Result r = Forked.run(Forked.fixture(Forked.JAVA, options, List.of(), MAIN, "nocontext", "5", "3",
+                "4"), Map.of("MOE_ROUTE_LOG", "true"), work, 120);
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals(List.of(), r.agentLines(), r::toString);
+        Routes routes = Routes.read(queue);
+        assertEquals(5, routes.steps.size(), "a layer index that does not increase starts a new step");
+        assertEquals(15, routes.routeRecords);
+        assertEquals(0, routes.orphanRoutes);
+        for (Routes.Row row : routes.rows) {
+            assertEquals(-1, row.request());
+            assertEquals(-1, row.position());
+        }
+        // step s, layer l: ids[i] = (s + l + i) % 60 over the call's rows
+        Routes.Row first = routes.rows.stream().filter(x -> x.stepId() == 0 && x.layer() == 2).findFirst().orElseThrow();
+        assertArrayEquals(new int[] {2, 3}, first.ids());
+        assertTrue(routes.steps.get(0).prefill());
+        assertFalse(routes.steps.get(1).prefill());
+    }
+
+    @Test
+    void badOptionLeavesTheHostUninstrumented() throws Exception {
+        Forked.Result r = Forked.run(Forked.fixture(Forked.JAVA, FIXTURE + ",layers=3-1", List.of(), MAIN,
+                "1", "3", "2", "4"), Map.of("MOE_ROUTE_LOG", "1"), work, 60);
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(r.stdout().contains("fixture done"));
+        assertEquals(1, r.agentLines().size(), r::toString);
+        String line = r.agentLines().get(0);
+        assertTrue(line.contains("'layers'") && line.contains("'3-1'") && line.contains("allowed"), line);
+        assertFalse(Files.exists(work.resolve("moe-routes")));
+
+        Forked.Result unknown = Forked.run(Forked.fixture(Forked.JAVA, FIXTURE + ",colour=red", List.of(), MAIN,
+                "1", "3", "2", "4"), Map.of("MOE_ROUTE_LOG", "1"), work, 60);
+        assertEquals(0, unknown.exitCode());
+        assertEquals(1, unknown.agentLines().size(), unknown::toString);
+        assertTrue(unknown.agentLines().get(0).contains("unknown option 'colour'"), unknown::toString);
+    }
+
+    @Test
+    void unwritableQueueDirectoryCostsOneLine() throws Exception {
+        Path file = Files.writeString(work.resolve("not-a-dir"), "x");
+        Forked.Result r = Forked.run(Forked.fixture(Forked.JAVA, FIXTURE + ",queue=" + file.resolve("q"), List.of(),
+                MAIN, "2", "5", "2", "4"), Map.of("MOE_ROUTE_LOG", "1"), work, 60);
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(r.stdout().contains("fixture done"));
+        assertEquals(1, r.agentLines().size(), r::toString);
+        assertTrue(r.agentLines().get(0).contains(file.resolve("q").toString()), r::toString);
+    }
+
+    @Test
+    void recordCapStopsRecordingWithOneLine() throws Exception {
+        Path queue = work.resolve("q");
+        Forked.Result r = Forked.run(Forked.fixture(Forked.JAVA, FIXTURE + ",max-records=10,queue=" + queue,
+                List.of(), MAIN, "2", "20", "4", "4"), Map.of("MOE_ROUTE_LOG", "1"), work, 60);
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals(1, r.agentLines().size(), r::toString);
+        assertTrue(r.agentLines().get(0).contains("max-records=10"), r::toString);
+        Routes routes = Routes.read(queue);
+        assertEquals(10, routes.metas.size() + routes.steps.size() + routes.routeRecords);
+    }
+
+    @Test
+    void killMinusNineLeavesEveryCompleteRecordReadable() throws Exception {
+        Path queue = work.resolve("q");
+        Process p = Forked.start(Forked.fixture(Forked.JAVA, FIXTURE + ",queue=" + queue, List.of(), MAIN,
+                "4", "100000", "4", "25", "1"), Map.of("MOE_ROUTE_LOG", "1"), work);
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline && queueBytes(queue) < 200_000) {
+            Thread.sleep(100);
+        }
+        p.destroyForcibly();
+        p.waitFor();
+        Forked.collect(p);
+        Routes routes = Routes.read(queue);
+        assertEquals(1, routes.metas.size());
+        assertEquals(0, routes.skipped, "no torn record");
+        assertTrue(routes.rows.size() > 1000, "recorded before the kill: " + routes.rows.size());
+        for (Routes.Row row : routes.rows) {
+            for (int j = 0; j < FixtureMain.K; j++) {
+                assertEquals(FixtureRouter.expert(row.layer(), row.request(), row.position(), j), row.ids()[j]);
+            }
+        }
+    }
+
+    @Test
+    void envUnsetLoadsNothingAndWritesNothing() throws Exception {
+        Forked.Result r = Forked.run(Forked.fixture(Forked.JAVA, FIXTURE, List.of("-verbose:class"), MAIN,
+                "1", "3", "2", "4"), Map.of("MOE_ROUTE_LOG", "0"), work, 60);
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(r.stdout().contains("io.moeagent.agent.boot.AgentBoot"), "the agent was loaded");
+        assertFalse(r.stdout().contains("net.bytebuddy"), "ByteBuddy must not load");
+        assertFalse(r.stdout().contains("net.openhft"), "Chronicle must not load");
+        assertFalse(r.stdout().contains("io.moeagent.agent.core"), "the agent core must not load");
+        assertFalse(Files.exists(work.resolve("moe-routes")));
+    }
+
+    @Test
+    void wovenClassesVerifyAndNoWeavingErrors() throws Exception {
+        Path dump = Files.createDirectories(work.resolve("dump"));
+        Path stats = work.resolve("stats.properties");
+        Forked.Result r = Forked.run(Forked.fixture(Forked.JAVA, FIXTURE + ",queue=" + work.resolve("q"),
+                List.of("-Dnet.bytebuddy.dump=" + dump, "-Dmoe.agent.statsFile=" + stats), MAIN, "1", "3", "2", "4"),
+                Map.of("MOE_ROUTE_LOG", "1"), work, 60);
+        assertEquals(0, r.exitCode(), r::toString);
+        Properties p = new Properties();
+        try (InputStream in = Files.newInputStream(stats)) {
+            p.load(in);
+        }
+        assertEquals("0", p.getProperty("transformErrors"));
+        assertEquals("1", p.getProperty("transformations"));
+        List<Path> woven = new ArrayList<>();
+        try (Stream<Path> s = Files.list(dump)) {
+            s.filter(f -> f.getFileName().toString().startsWith("io.moeagent.agent.fixture.FixtureRouter")
+                    && !f.getFileName().toString().contains("-original")).forEach(woven::add);
+        }
+        assertFalse(woven.isEmpty(), "ByteBuddy dumped the woven class");
+        for (Path f : woven) {
+            assertVerifies(Files.readAllBytes(f));
+        }
+    }
+
+    @Test
+    void java25RunsTheAgentWithoutFlags() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Forked.JAVA25), "no Java 25 at " + Forked.JAVA25);
+        Path queue = work.resolve("q");
+        Forked.Result r = Forked.run(Forked.fixture(Forked.JAVA25.toString(), FIXTURE + ",queue=" + queue, List.of(),
+                MAIN, "2", "5", "3", "6"), Map.of("MOE_ROUTE_LOG", "1"), work, 120);
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals(List.of(), r.agentLines(), r::toString);
+        assertEquals(2 * 5 * 3, Routes.read(queue).routeRecords);
+    }
+
+    static void assertVerifies(byte[] classFile) {
+        StringWriter sw = new StringWriter();
+        CheckClassAdapter.verify(new ClassReader(classFile), FixtureAgentIT.class.getClassLoader(), false,
+                new PrintWriter(sw));
+        assertEquals("", sw.toString(), "CheckClassAdapter found problems");
+    }
+
+    private static long queueBytes(Path queue) throws IOException {
+        if (!Files.isDirectory(queue)) {
+            return 0;
+        }
+        // cq4 files are preallocated; count what the reader sees instead
+        try {
+            return Routes.read(queue).rows.size() * 20L;
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+}

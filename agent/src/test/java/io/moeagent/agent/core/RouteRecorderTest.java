@@ -1,0 +1,135 @@
+package io.moeagent.agent.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.moeagent.agent.fixture.FixtureRouter;
+import io.moeagent.agent.fixture.FixtureSelection;
+import io.moeagent.agent.fixture.FixtureStep;
+import io.moeagent.agent.support.Routes;
+import io.moeagent.config.AgentConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Map;
+import net.openhft.chronicle.queue.ChronicleQueue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The recorder in-process, called as the advice would call it, against a real queue. */
+class RouteRecorderTest {
+    @TempDir
+    Path dir;
+
+    private RouteRecorder recorder(String options, ChronicleQueue[] queue) throws Exception {
+        AgentConfig c = AgentConfig.parse("pointcut.class=" + FixtureRouter.class.getName() + ",queue=" + dir
+                + (options.isEmpty() ? "" : "," + options), null, dir);
+        queue[0] = QueueFiles.open(c.queueDir(), c.rollCycle(), c.retention());
+        return new RouteRecorder(c, queue[0], "test");
+    }
+
+    private static FixtureStep step(long id, int tokens) {
+        long[] req = new long[tokens];
+        int[] pos = new int[tokens];
+        for (int i = 0; i < tokens; i++) {
+            req[i] = i;
+            pos[i] = (int) id;
+        }
+        return new FixtureStep(id, id == 0, tokens, req, pos, Map.of("model_id", "m", "num_layers", "2"));
+    }
+
+    @Test
+    void stepRecordOnlyWhenTheStepIdChanges() throws Exception {
+        ChronicleQueue[] q = new ChronicleQueue[1];
+        RouteRecorder r = recorder("", q);
+        FixtureRouter[] routers = {new FixtureRouter(0, 2), new FixtureRouter(1, 2)};
+        for (long s = 0; s < 3; s++) {
+            FixtureStep st = step(s, 3);
+            for (FixtureRouter router : routers) {
+                r.onSelection(router, st, router.selectExperts(null, st));
+            }
+        }
+        q[0].close();
+        Routes routes = Routes.read(dir);
+        assertEquals(1, routes.metas.size());
+        assertEquals(3, routes.steps.size());
+        assertEquals(6, routes.routeRecords);
+        assertEquals(18, routes.rows.size());
+        assertEquals(2, routes.metas.get(0).numLayers());
+    }
+
+    @Test
+    void byteCapStopsRecordingOnce() throws Exception {
+        ChronicleQueue[] q = new ChronicleQueue[1];
+        RouteRecorder r = recorder("max-bytes=2k", q);
+        FixtureRouter router = new FixtureRouter(0, 4);
+        String err = captureErr(() -> {
+            for (long s = 0; s < 50; s++) {
+                FixtureStep st = step(s, 5);
+                r.onSelection(router, st, router.selectExperts(null, st));
+            }
+        });
+        q[0].close();
+        assertFalse(r.isRecording());
+        assertEquals(1, err.lines().count(), err);
+        assertTrue(err.startsWith("moe-agent: max-bytes=2048 reached"), err);
+        assertTrue(Routes.read(dir).routeRecords < 50);
+    }
+
+    @Test
+    void unusableSelectionStopsRecordingWithoutThrowing() throws Exception {
+        ChronicleQueue[] q = new ChronicleQueue[1];
+        RouteRecorder r = recorder("", q);
+        FixtureStep st = step(0, 4);
+        FixtureSelection broken = new FixtureSelection(4, 2, new int[3], new float[8]);
+        String err = captureErr(() -> r.onSelection(new FixtureRouter(0, 2), st, broken));
+        String err2 = captureErr(() -> r.onSelection(new FixtureRouter(0, 2), st, "not a selection"));
+        q[0].close();
+        assertFalse(r.isRecording());
+        assertTrue(err.contains("layer 0 returned an unusable selection"), err);
+        assertEquals("", err2, "one line only");
+    }
+
+    @Test
+    void hotPathAllocatesNothingAfterWarmUp() throws Exception {
+        ChronicleQueue[] q = new ChronicleQueue[1];
+        RouteRecorder r = recorder("", q);
+        FixtureRouter[] routers = new FixtureRouter[4];
+        FixtureSelection[] selections = new FixtureSelection[4];
+        FixtureStep[] steps = {step(1, 25), step(2, 25)};
+        for (int l = 0; l < 4; l++) {
+            routers[l] = new FixtureRouter(l, 4);
+            selections[l] = routers[l].selectExperts(null, steps[0]);
+        }
+        com.sun.management.ThreadMXBean mx =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().getId();
+        int calls = 0;
+        for (int i = 0; i < 20_000; i++) {
+            r.onSelection(routers[i % 4], steps[(i / 4) & 1], selections[i % 4]);
+        }
+        long before = mx.getThreadAllocatedBytes(tid);
+        for (int i = 0; i < 20_000; i++) {
+            r.onSelection(routers[i % 4], steps[(i / 4) & 1], selections[i % 4]);
+            calls++;
+        }
+        long allocated = mx.getThreadAllocatedBytes(tid) - before;
+        assertTrue(r.isRecording());
+        q[0].close();
+        // one object per call would be >= 16 bytes per call; what remains is Chronicle's rare index/chunk events
+        assertTrue(allocated < calls, allocated + " bytes allocated over " + calls + " recorded calls");
+    }
+
+    private static String captureErr(Runnable r) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(buf, true));
+        try {
+            r.run();
+        } finally {
+            System.setErr(old);
+        }
+        return buf.toString();
+    }
+}

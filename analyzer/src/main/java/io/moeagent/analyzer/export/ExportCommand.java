@@ -1,0 +1,100 @@
+package io.moeagent.analyzer.export;
+
+import io.moeagent.analyzer.ExitCodes;
+import io.moeagent.analyzer.Outputs;
+import io.moeagent.analyzer.source.QueueRoutes;
+import io.moeagent.analyzer.source.ReadCounts;
+import io.moeagent.format.MetaRecord;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = {"Writes a route queue as JSONL: a meta line, then one line per token and recorded layer,"
+                + " in queue order (step by step, within a step layer by layer as recorded, within a layer the"
+                + " step's token rows in order).",
+                "Routes with no step record before them and pad rows are counted and reported, not exported."})
+public final class ExportCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--queue", required = true, paramLabel = "DIR", description = "The agent's queue directory.")
+    Path queue;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "Output JSONL file ('-' for stdout).")
+    String out;
+
+    @Option(names = "--layers", split = ",", paramLabel = "L", description = "Only these layers (comma-separated).")
+    List<Integer> layers;
+
+    @Option(names = "--phase", defaultValue = "all", paramLabel = "PHASE",
+            description = "prefill, decode or all (default: ${DEFAULT-VALUE}).")
+    RowFilter.Phase phase;
+
+    @Override
+    public Integer call() {
+        RowFilter filter = new RowFilter(layers, phase);
+        PrintWriter report = Outputs.reportStream(spec, out);
+        long lines;
+        ReadCounts counts;
+        try (QueueRoutes routes = QueueRoutes.open(queue);
+             OutputStream os = Outputs.open(out);
+             RouteJsonlWriter writer = new RouteJsonlWriter(os)) {
+            ExportVisitor visitor = new ExportVisitor(writer, filter, layers, queue);
+            routes.readAll(visitor);
+            writer.flush();
+            lines = writer.routeLines();
+            counts = routes.counts();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        report.println("exported " + lines + " route lines from " + queue + " to " + out);
+        Outputs.reportSkipped(spec, counts);
+        report.flush();
+        return ExitCodes.OK;
+    }
+
+    /** Writes the meta line when the meta record arrives, then every kept row. */
+    static final class ExportVisitor implements QueueRoutes.RowVisitor {
+        private final RouteJsonlWriter writer;
+        private final RowFilter filter;
+        private final List<Integer> requestedLayers;
+        private final Path queue;
+
+        ExportVisitor(RouteJsonlWriter writer, RowFilter filter, List<Integer> requestedLayers, Path queue) {
+            this.writer = writer;
+            this.filter = filter;
+            this.requestedLayers = requestedLayers;
+            this.queue = queue;
+        }
+
+        @Override
+        public void onMeta(MetaRecord meta) {
+            writer.writeMeta(meta, checkedLayers(meta, filter, requestedLayers, queue), filter.phase().name(),
+                    List.of());
+        }
+
+        @Override
+        public void onRow(long requestId, int position, int layer, boolean prefill,
+                          int[] ids, int offset, int k, float[] weights) {
+            if (filter.keeps(layer, prefill)) {
+                writer.writeRoute(requestId, position, layer, prefill, ids, offset, k, weights);
+            }
+        }
+    }
+
+    static int[] checkedLayers(MetaRecord meta, RowFilter filter, List<Integer> requested, Path queue) {
+        int[] kept = filter.narrow(meta.layersRecorded());
+        if (requested != null && !requested.isEmpty() && kept.length == 0) {
+            throw new io.moeagent.analyzer.AnalyzerException("--layers " + requested + ": none of these layers was"
+                    + " recorded in " + queue + " (recorded: " + java.util.Arrays.toString(meta.layersRecorded()) + ")");
+        }
+        return kept;
+    }
+}

@@ -1,0 +1,62 @@
+package io.moeagent.analyzer.source;
+
+/** What reading a queue met besides the rows it handed out; commands report the non-zero ones. */
+public final class ReadCounts {
+    public long records;
+    public long stepRecords;
+    public long routeRecords;
+    /** Token rows of route records that had a step record (including pad rows). */
+    public long rows;
+    public long padRows;
+    /** Route records with no step record of the same id before them. */
+    public long orphanRouteRecords;
+    /** Rows of orphan records, plus rows of a route beyond its step's token count. */
+    public long orphanRows;
+    public long undecodableRecords;
+    public long extraMetaRecords;
+    public long repeatedStepIds;
+    /** Steps with fewer route records than recorded layers (a truncated queue, or one still being written). */
+    public long incompleteSteps;
+
+    public void add(ReadCounts o) {
+        records += o.records;
+        stepRecords += o.stepRecords;
+        routeRecords += o.routeRecords;
+        rows += o.rows;
+        padRows += o.padRows;
+        orphanRouteRecords += o.orphanRouteRecords;
+        orphanRows += o.orphanRows;
+        undecodableRecords += o.undecodableRecords;
+        extraMetaRecords += o.extraMetaRecords;
+        repeatedStepIds += o.repeatedStepIds;
+        incompleteSteps += o.incompleteSteps;
+    }
+
+    /** One line naming what was skipped, or null when nothing was. */
+    public String skippedSummary() {
+        StringBuilder sb = new StringBuilder();
+        if (orphanRouteRecords > 0 || orphanRows > 0) {
+            sb.append(orphanRouteRecords).append(" route records with no step record before them (")
+                    .append(orphanRows).append(" rows without a step row); ");
+        }
+        if (padRows > 0) {
+            sb.append(padRows).append(" pad rows (negative request id or position); ");
+        }
+        if (undecodableRecords > 0) {
+            sb.append(undecodableRecords).append(" records cut short or undecodable (the queue is truncated or was"
+                    + " being written); every complete record was read; ");
+        }
+        if (incompleteSteps > 0) {
+            sb.append(incompleteSteps).append(" steps lack route records for some recorded layers (the queue ends"
+                    + " mid-step: truncated, or the host stopped or is still writing); ");
+        }
+        if (extraMetaRecords > 0) {
+            sb.append(extraMetaRecords).append(" further meta records ignored (the first one applies); ");
+        }
+        if (sb.length() == 0) {
+            return null;
+        }
+        sb.setLength(sb.length() - 2);
+        return "skipped: " + sb;
+    }
+}

@@ -1,0 +1,70 @@
+package io.moeagent.analyzer.stats;
+
+import io.moeagent.analyzer.ExitCodes;
+import io.moeagent.analyzer.Outputs;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "stats", mixinStandardHelpOptions = true,
+        description = {"Load-balance statistics per layer and overall, for all phases and for prefill and decode"
+                + " separately: selections and share per expert, Shannon entropy (bits) against log2(experts),"
+                + " normalised entropy, coefficient of variation, balancedness (mean/max), Jain's index, experts"
+                + " never selected, mean sum of top-k weights, top experts and most frequent co-selected pairs.",
+                "Reads a queue (--queue DIR) or an exported routes.jsonl."})
+public final class StatsCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--queue", paramLabel = "DIR", description = "Read the agent's queue directory.")
+    Path queue;
+
+    @Parameters(arity = "0..1", paramLabel = "routes.jsonl", description = "Read an exported JSONL file.")
+    Path jsonl;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the statistics as JSON ('-' for stdout).")
+    String json;
+
+    @Option(names = "--layer", paramLabel = "L", description = "Only this layer (adds a per-expert table).")
+    Integer layer;
+
+    @Option(names = "--top", defaultValue = "5", paramLabel = "N",
+            description = "How many top experts and pairs to list (default: ${DEFAULT-VALUE}).")
+    int top;
+
+    @Override
+    public Integer call() {
+        TallyLoader.Loaded loaded = TallyLoader.load(queue, jsonl, layer);
+        if (layer != null && loaded.tally().layers().length == 0) {
+            throw new io.moeagent.analyzer.AnalyzerException("--layer " + layer + ": no routes of that layer in "
+                    + loaded.source() + " (layers logged: " + java.util.Arrays.toString(loaded.layersLogged()) + ")");
+        }
+        StatsReport report = new StatsReport(loaded, layer, Math.max(1, top));
+        PrintWriter out = spec.commandLine().getOut();
+        if (!"-".equals(json)) {
+            report.printTable(out);
+        }
+        if (json != null) {
+            try (OutputStream os = Outputs.open(json)) {
+                report.writeJson(os);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        if (loaded.tally().invalidRows() > 0) {
+            spec.commandLine().getErr().println("stats: " + loaded.tally().invalidRows() + " rows with an expert id"
+                    + " outside [0, " + loaded.tally().experts() + ") were not counted");
+        }
+        Outputs.reportSkipped(spec, loaded.counts());
+        spec.commandLine().getErr().flush();
+        return ExitCodes.OK;
+    }
+}

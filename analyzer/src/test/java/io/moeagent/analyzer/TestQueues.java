@@ -1,0 +1,114 @@
+package io.moeagent.analyzer;
+
+import io.moeagent.format.MetaRecord;
+import io.moeagent.format.RouteFormat;
+import io.moeagent.format.RouteRecordWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import net.openhft.chronicle.queue.ChronicleQueue;
+import net.openhft.chronicle.queue.ExcerptAppender;
+
+/** Queues written with the real record writer, the way the agent writes them (meta, then step + route records). */
+public final class TestQueues {
+    private TestQueues() {
+    }
+
+    public static MetaRecord meta(int schema, int experts, int topK, int[] layers) {
+        Map<String, String> extra = new LinkedHashMap<>();
+        extra.put("djl_version", "0.36.0");
+        extra.put("moe_layers", "0,1");
+        return new MetaRecord(schema, "0.1.0-test", "synthetic:tiny", "moe-host", "0.1.0", "2.7.1", "17.0.15",
+                "cpu", "float32", 1234L, 2, experts, topK, layers, "queue=test", 1_700_000_000_000L, 4242L, extra);
+    }
+
+    public static ChronicleQueue open(Path dir) {
+        return ChronicleQueue.singleBuilder(dir).build();
+    }
+
+    /**
+     * The golden queue: 8 experts, top-2, layers 0 and 1; a prefill step of two requests, decode steps, one
+     * route whose step was never written, one pad row, and awkward floats.
+     */
+    public static void writeGolden(Path dir) {
+        try (ChronicleQueue q = open(dir); ExcerptAppender a = q.createAppender()) {
+            RouteRecordWriter.writeMeta(a, meta(RouteFormat.SCHEMA_VERSION, 8, 2, new int[] {0, 1}));
+            RouteRecordWriter.writeStep(a, 1, true, new long[] {0, 0, 0, 1, 1}, new int[] {0, 1, 2, 0, 1}, 5);
+            RouteRecordWriter.writeRoute(a, 1, 0, 5, 2, new int[] {3, 1, 0, 7, 2, 5, 6, 4, 1, 3},
+                    new float[] {0.6f, 0.3f, 0.5f, 0.25f, 0.1234567f, 0.1f, 1e-5f, 0f, 1f, 0f});
+            RouteRecordWriter.writeRoute(a, 1, 1, 5, 2, new int[] {0, 1, 2, 3, 4, 5, 6, 7, 0, 7},
+                    new float[] {0.7f, 0.2f, 0.33333334f, 0.33333334f, 0.9f, 0.05f, 0.45f, 0.45f, 0.8f, 0.15f});
+            // a route whose step record is missing: counted, not exported
+            RouteRecordWriter.writeRoute(a, 99, 0, 1, 2, new int[] {1, 2}, new float[] {0.5f, 0.5f});
+            // decode: request 0 token 3, request 1 token 2, and a pad row
+            RouteRecordWriter.writeStep(a, 2, false, new long[] {0, 1, -1}, new int[] {3, 2, -1}, 3);
+            RouteRecordWriter.writeRoute(a, 2, 0, 3, 2, new int[] {3, 2, 5, 1, 0, 0},
+                    new float[] {0.55f, 0.25f, 0.4f, 0.4f, 0f, 0f});
+            RouteRecordWriter.writeRoute(a, 2, 1, 3, 2, new int[] {6, 2, 7, 0, 0, 0},
+                    new float[] {0.375f, 0.125f, 0.6f, 0.2f, 0f, 0f});
+            RouteRecordWriter.writeStep(a, 3, false, new long[] {0}, new int[] {4}, 1);
+            RouteRecordWriter.writeRoute(a, 3, 0, 1, 2, new int[] {3, 4}, new float[] {0.5f, 0.3f});
+            RouteRecordWriter.writeRoute(a, 3, 1, 1, 2, new int[] {6, 1}, new float[] {0.25f, 0.25f});
+        }
+    }
+
+    /**
+     * A run the way the host would record it: {@code requests} prompts of {@code promptTokens} tokens, a prefill
+     * step, then {@code newTokens - 1} decode steps (the last generated token is never fed back), routes drawn
+     * from a seeded random source with softmax-like descending weights.
+     */
+    public static void writeRun(Path dir, int experts, int topK, int[] layers, int requests, int promptTokens,
+                                int newTokens, boolean weights, long seed) {
+        Random rnd = new Random(seed);
+        try (ChronicleQueue q = open(dir); ExcerptAppender a = q.createAppender()) {
+            RouteRecordWriter.writeMeta(a, meta(RouteFormat.SCHEMA_VERSION, experts, topK, layers));
+            long step = 0;
+            for (int s = 0; s < newTokens; s++) {
+                boolean prefill = s == 0;
+                int perRequest = prefill ? promptTokens : 1;
+                int tokens = requests * perRequest;
+                long[] req = new long[tokens];
+                int[] pos = new int[tokens];
+                for (int r = 0, i = 0; r < requests; r++) {
+                    for (int t = 0; t < perRequest; t++, i++) {
+                        req[i] = r;
+                        pos[i] = prefill ? t : promptTokens + s - 1;
+                    }
+                }
+                RouteRecordWriter.writeStep(a, step, prefill, req, pos, tokens);
+                for (int layer : layers) {
+                    int[] ids = new int[tokens * topK];
+                    float[] w = weights ? new float[tokens * topK] : null;
+                    fillRoutes(rnd, experts, topK, tokens, ids, w);
+                    RouteRecordWriter.writeRoute(a, step, layer, tokens, topK, ids, w);
+                }
+                step++;
+            }
+        }
+    }
+
+    public static void fillRoutes(Random rnd, int experts, int topK, int tokens, int[] ids, float[] w) {
+        for (int t = 0; t < tokens; t++) {
+            float rest = 1f;
+            for (int j = 0; j < topK; j++) {
+                int e;
+                boolean dup;
+                do {
+                    // skewed towards low ids so statistics are not flat
+                    e = (int) (experts * Math.pow(rnd.nextDouble(), 1.5));
+                    dup = false;
+                    for (int m = 0; m < j; m++) {
+                        dup |= ids[t * topK + m] == e;
+                    }
+                } while (dup);
+                ids[t * topK + j] = e;
+                if (w != null) {
+                    float v = rest * (0.3f + 0.2f * rnd.nextFloat());
+                    w[t * topK + j] = v;
+                    rest = v;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package io.moeagent.host;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moeagent.host.cli.CliHarness;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The host CLI as a user sees it: exit codes, stdout, stderr and the run report. */
+class HostMainTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String CACHE = CliHarness.CACHE.toString();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void defaultCommandRunsAndWritesAValidReport() throws Exception {
+        Path report = dir.resolve("out/run.json");
+        CliHarness run = CliHarness.run("--cache-dir", CACHE, "--limit", "3", "--max-new-tokens", "6",
+                "--report", report.toString(), "--label", "smoke");
+        assertEquals(0, run.exitCode, run.toString());
+        assertTrue(run.out.contains("--- [0] "), run.toString());
+        assertTrue(run.out.contains("--- [2] "), run.toString());
+        assertTrue(run.err.contains("tokens/s"), run.toString());
+
+        JsonNode r = JSON.readTree(report.toFile());
+        for (String field : List.of("label", "model_id", "device", "dtype", "seed", "batch_size", "max_new_tokens",
+                "num_layers", "moe_layers", "num_experts", "top_k", "prompt_tokens", "generated_tokens",
+                "tokens_forwarded", "prefill_ms", "decode_ms", "wall_ms", "new_tokens_per_s", "java_version",
+                "djl_version", "torch_version", "requests", "outputs_digest")) {
+            assertTrue(r.has(field), "report lacks " + field);
+        }
+        assertEquals("smoke", r.get("label").asText());
+        assertEquals("synthetic:tiny", r.get("model_id").asText());
+        assertEquals("cpu", r.get("device").asText());
+        assertEquals("float32", r.get("dtype").asText());
+        assertEquals(1234, r.get("seed").asLong());
+        assertEquals(3, r.get("batch_size").asInt());
+        assertEquals(r.get("num_layers").asInt(), r.get("moe_layers").size());
+        JsonNode requests = r.get("requests");
+        assertEquals(3, requests.size());
+        long prompt = 0;
+        long generated = 0;
+        long fedBack = 0;
+        StringBuilder all = new StringBuilder();
+        for (int i = 0; i < 3; i++) {
+            JsonNode q = requests.get(i);
+            assertEquals(i, q.get("req_id").asInt());
+            assertEquals(q.get("prompt_ids").size(), q.get("prompt_tokens").asInt());
+            int n = q.get("generated_ids").size();
+            assertEquals(n, q.get("generated_tokens").asInt());
+            assertTrue(n >= 1 && n <= 6);
+            assertTrue(List.of("stop", "length").contains(q.get("finish_reason").asText()));
+            StringBuilder ids = new StringBuilder();
+            q.get("generated_ids").forEach(id -> ids.append(ids.length() == 0 ? "" : ",").append(id.asLong()));
+            assertEquals(sha256(ids.toString()), q.get("digest").asText());
+            all.append(ids).append('\n');
+            prompt += q.get("prompt_tokens").asLong();
+            generated += n;
+            fedBack += n - 1;
+        }
+        assertEquals(sha256(all.toString()), r.get("outputs_digest").asText());
+        assertEquals(prompt, r.get("prompt_tokens").asLong());
+        assertEquals(generated, r.get("generated_tokens").asLong());
+        assertEquals(prompt + fedBack, r.get("tokens_forwarded").asLong());
+
+        // the same job one prompt at a time generates the same tokens
+        Path again = dir.resolve("again.json");
+        CliHarness second = CliHarness.run("run", "--cache-dir", CACHE, "--limit", "3", "--max-new-tokens", "6",
+                "--batch-size", "1", "--quiet", "--report", again.toString());
+        assertEquals(0, second.exitCode, second.toString());
+        assertEquals("", second.out);
+        JsonNode r2 = JSON.readTree(again.toFile());
+        assertEquals(1, r2.get("batch_size").asInt());
+        assertEquals(r.get("outputs_digest").asText(), r2.get("outputs_digest").asText());
+    }
+
+    @Test
+    void samplingSeedsAreReproducible() throws Exception {
+        String[] a = sampledDigests("7");
+        String[] b = sampledDigests("7");
+        String[] c = sampledDigests("8");
+        assertEquals(a[0], b[0]);
+        assertNotEquals(a[0], c[0]);
+    }
+
+    private String[] sampledDigests(String seed) throws Exception {
+        Path report = dir.resolve("sampled-" + seed + "-" + System.nanoTime() + ".json");
+        CliHarness run = CliHarness.run("--cache-dir", CACHE, "--limit", "2", "--max-new-tokens", "8", "--quiet",
+                "--temperature", "1.0", "--top-p", "0.9", "--seed", seed, "--report", report.toString());
+        assertEquals(0, run.exitCode, run.toString());
+        return new String[] {JSON.readTree(report.toFile()).get("outputs_digest").asText()};
+    }
+
+    @Test
+    void badPromptsFileIsOneClearLine() throws Exception {
+        Path prompts = dir.resolve("prompts.jsonl");
+        Files.writeString(prompts, "{\"question\": \"fine\"}\n{not json\n");
+        CliHarness run = CliHarness.run("--cache-dir", CACHE, "--prompts", prompts.toString());
+        assertNotEquals(0, run.exitCode);
+        assertOneErrorLine(run, prompts.getFileName().toString());
+
+        CliHarness missing = CliHarness.run("--cache-dir", CACHE, "--prompts", dir.resolve("absent.txt").toString());
+        assertNotEquals(0, missing.exitCode);
+        assertOneErrorLine(missing, "absent.txt");
+    }
+
+    @Test
+    void missingModelDirectoryIsOneClearLine() {
+        CliHarness run = CliHarness.run("--model", dir.resolve("no-such-model").toString(), "--limit", "1");
+        assertEquals(1, run.exitCode);
+        assertOneErrorLine(run, "no-such-model");
+    }
+
+    @Test
+    void badOptionsAreUsageErrors() {
+        CliHarness notANumber = CliHarness.run("--limit", "many");
+        assertEquals(2, notANumber.exitCode);
+        assertTrue(notANumber.err.startsWith("error: "), notANumber.toString());
+        assertFalse(notANumber.err.contains("Exception"), notANumber.toString());
+
+        CliHarness unknown = CliHarness.run("run", "--bogus");
+        assertEquals(2, unknown.exitCode);
+        assertTrue(unknown.err.contains("--bogus"), unknown.toString());
+
+        CliHarness device = CliHarness.run("--device", "tpu");
+        assertEquals(2, device.exitCode);
+
+        CliHarness limit = CliHarness.run("--cache-dir", CACHE, "--limit", "0");
+        assertEquals(1, limit.exitCode);
+        assertOneErrorLine(limit, "--limit");
+    }
+
+    @Test
+    void helpAndVersion() {
+        CliHarness help = CliHarness.run("--help");
+        assertEquals(0, help.exitCode);
+        assertTrue(help.out.contains("serve"), help.out);
+        assertTrue(help.out.contains("--max-new-tokens"), help.out);
+    }
+
+    private static void assertOneErrorLine(CliHarness run, String mention) {
+        List<String> lines = run.err.lines().filter(l -> !l.isBlank()).toList();
+        assertEquals(1, lines.size(), run.toString());
+        assertTrue(lines.get(0).startsWith("error: "), run.toString());
+        assertTrue(lines.get(0).contains(mention), run.toString());
+        assertFalse(run.err.contains("\tat "), run.toString());
+    }
+
+    private static String sha256(String text) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(text.getBytes(StandardCharsets.UTF_8)));
+    }
+}
