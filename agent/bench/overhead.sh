@@ -46,10 +46,10 @@ for ((r = 1; r <= rounds; r++)); do
   for g in none recording idle; do
     run "$g" "$r" "$@"
   done
-  echo "round $r/$rounds done" >&2
+  echo "round $r/$rounds: none $(tail -1 "$work/none.tps") recording $(tail -1 "$work/recording.tps") idle $(tail -1 "$work/idle.tps") tok/s" >&2
 done
 
-stats() { sort -g "$work/$1.tps" | awk '{v[NR]=$1} END {m = NR % 2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.3f %.3f %.3f", m, v[1], v[NR]}'; }
+stats() { sort -g "$work/$1.tps" | awk '{v[NR]=$1} END {m = NR % 2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.3f %.3f %.3f\n", m, v[1], v[NR]}'; }
 read -r none_med none_min none_max < <(stats none)
 printf "%-10s %10s %20s %10s\n" group median_tok/s "min-max" overhead
 for g in none recording idle; do

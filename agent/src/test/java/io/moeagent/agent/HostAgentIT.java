@@ -150,6 +150,50 @@ class HostAgentIT {
     }
 
     @Test
+    void unwritableQueueDirectoryLeavesTheHostRunning() throws Exception {
+        Path file = Files.writeString(work.resolve("a-file"), "not a directory");
+        Path report = work.resolve("run.json");
+        Forked.Result r = Forked.run(Host.run(Forked.JAVA, "", List.of(), report, "--limit", "1",
+                "--max-new-tokens", "2"), Host.env(file.resolve("routes").toString()), work, 300);
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals(1, r.agentLines().size(), r::toString);
+        assertEquals(1, r.stderr().lines().count(), "nothing but the agent's line: " + r);
+        assertTrue(Files.exists(report), "the host finished its run");
+    }
+
+    @Test
+    void killMinusNineOfTheHostLeavesEveryCompleteRecordReadable() throws Exception {
+        Path queue = work.resolve("routes");
+        Process host = Forked.start(Host.run(Forked.JAVA, "", List.of(), work.resolve("never.json"), "--limit", "25",
+                "--max-new-tokens", "200"), Host.env(queue.toString()), work);
+        long deadline = System.nanoTime() + 180_000_000_000L;
+        int seen = 0;
+        while (System.nanoTime() < deadline && host.isAlive() && seen < 20) {
+            Thread.sleep(250);
+            if (io.moeagent.format.RouteQueueReader.hasQueueFiles(queue)) {
+                seen = Routes.read(queue).steps.size();
+            }
+        }
+        assertTrue(host.isAlive(), "still generating when killed");
+        host.destroyForcibly();
+        host.waitFor();
+        Forked.collect(host);
+        Routes routes = Routes.read(queue);
+        assertEquals(1, routes.metas.size());
+        assertEquals(0, routes.skipped, "no torn record");
+        assertTrue(routes.steps.size() >= 20, "steps recorded before the kill: " + routes.steps.size());
+        assertTrue(routes.routeRecords >= 8 * 19, "routes recorded before the kill: " + routes.routeRecords);
+        assertEquals(0, routes.orphanRoutes);
+        for (Routes.Row row : routes.rows) {
+            assertEquals(4, row.ids().length);
+            for (int j = 0; j < 4; j++) {
+                assertTrue(row.ids()[j] >= 0 && row.ids()[j] < 60, row::toString);
+                assertTrue(row.weights()[j] > 0 && row.weights()[j] <= 1, row::toString);
+            }
+        }
+    }
+
+    @Test
     void java25RunsTheHostWithTheAgentAndNoFlags() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(Forked.JAVA25), "no Java 25 at " + Forked.JAVA25);
         Path report = work.resolve("run25.json");

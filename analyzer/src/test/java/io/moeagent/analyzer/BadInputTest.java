@@ -73,6 +73,19 @@ class BadInputTest {
     }
 
     @Test
+    void aQueueWithoutMetaRecord() {
+        Path q = tmp.resolve("q");
+        try (ChronicleQueue cq = TestQueues.open(q); ExcerptAppender a = cq.createAppender()) {
+            RouteRecordWriter.writeStep(a, 1, true, new long[] {0}, new int[] {0}, 1);
+        }
+        assertOneClearError(Cli.run("stats", "--queue", q.toString()), "holds no meta record");
+        try (ChronicleQueue cq = TestQueues.open(q); ExcerptAppender a = cq.createAppender()) {
+            RouteRecordWriter.writeRoute(a, 1, 0, 1, 2, new int[] {0, 1}, null);
+        }
+        assertOneClearError(Cli.run("stats", "--queue", q.toString()), "before any meta record");
+    }
+
+    @Test
     void garbageCq4FileIsNotAQueue() throws Exception {
         Path q = Files.createDirectories(tmp.resolve("q"));
         Files.write(q.resolve("20260101.cq4"), new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
@@ -80,6 +93,7 @@ class BadInputTest {
         assertEquals(ExitCodes.BAD_INPUT, r.code(), r.out() + r.err());
         assertFalse(r.err().contains("\tat "), r.err());
         assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().contains("not Chronicle Queue files written by moe-agent"), r.err());
     }
 
     @Test
@@ -165,5 +179,7 @@ class BadInputTest {
             assertTrue(help.out().contains("Usage: analyzer " + cmd), help.out());
         }
         assertTrue(Cli.run("--help").out().contains("Commands:"));
+        // a stray '%' in a description makes picocli print the raw text and a warning
+        assertTrue(Cli.run("compare", "--help").out().contains("overhead in % against"));
     }
 }

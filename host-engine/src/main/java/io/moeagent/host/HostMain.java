@@ -41,7 +41,7 @@ public final class HostMain implements Callable<Integer> {
 
     /** The configured command line: errors become one line on stderr (a stack trace only with --verbose). */
     public static CommandLine commandLine() {
-        if (System.getProperty("ai.djl.offline") == null) {
+        if (System.getProperty("ai.djl.offline") == null && System.getenv("DJL_OFFLINE") == null) {
             System.setProperty("ai.djl.offline", "true"); // never let DJL open network connections
         }
         CommandLine commandLine = new CommandLine(new HostMain());

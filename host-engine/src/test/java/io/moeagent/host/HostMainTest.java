@@ -89,6 +89,20 @@ class HostMainTest {
     }
 
     @Test
+    void zeroNewTokensForwardsNothing() throws Exception {
+        Path report = dir.resolve("zero.json");
+        CliHarness run = CliHarness.run("--cache-dir", CACHE, "--limit", "2", "--max-new-tokens", "0",
+                "--batch-size", "10", "--quiet", "--report", report.toString());
+        assertEquals(0, run.exitCode, run.toString());
+        JsonNode r = JSON.readTree(report.toFile());
+        assertEquals(2, r.get("batch_size").asInt());
+        assertEquals(0, r.get("generated_tokens").asInt());
+        assertEquals(0, r.get("tokens_forwarded").asInt());
+        assertTrue(r.get("prompt_tokens").asInt() > 0);
+        assertEquals("length", r.get("requests").get(1).get("finish_reason").asText());
+    }
+
+    @Test
     void samplingSeedsAreReproducible() throws Exception {
         String[] a = sampledDigests("7");
         String[] b = sampledDigests("7");

@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = {"Compares host run reports grouped by their 'label' (e.g. no-agent, agent, agent-env-unset):"
-                + " median new tokens/s per group with min-max, each group's overhead in % against the baseline"
+                + " median new tokens/s per group with min-max, each group's overhead in %% against the baseline"
                 + " group's median (no-agent if present, else the first label), and whether every run generated"
                 + " identical tokens (outputs_digest).",
                 "Exit 1 when the digests differ."})

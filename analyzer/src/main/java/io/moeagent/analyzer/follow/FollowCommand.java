@@ -104,10 +104,11 @@ public final class FollowCommand implements Callable<Integer> {
 
     private void follow(QueueRoutes routes, PrintWriter out, long start, long deadline) throws InterruptedException {
         Tally tally = new Tally();
-        long next = start + interval.toNanos();
+        // rates count from when the queue appeared, not from a wait for it
+        long lastTime = System.nanoTime();
+        long next = lastTime + interval.toNanos();
         long lastRows = 0;
         long lastRecords = 0;
-        long lastTime = start;
         while (true) {
             routes.readAvailable(tally);
             long now = System.nanoTime();

@@ -67,6 +67,10 @@ public final class QueueRoutes implements AutoCloseable {
             return new QueueRoutes(RouteQueueReader.open(dir));
         } catch (RouteFormatException e) {
             throw new AnalyzerException(e.getMessage(), e);
+        } catch (Exception e) {
+            // Chronicle rethrows checked exceptions (e.g. StreamCorruptedException) undeclared
+            throw new AnalyzerException("cannot open " + dir + " as a route queue (" + firstLine(e) + "); its *.cq4"
+                    + " files are not Chronicle Queue files written by moe-agent", e);
         }
     }
 
@@ -123,9 +127,11 @@ public final class QueueRoutes implements AutoCloseable {
             throw new AnalyzerException(e.getMessage(), e);
         } catch (AnalyzerException e) {
             throw e;
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
+            // Chronicle rethrows checked exceptions (e.g. StreamCorruptedException) undeclared
             throw new AnalyzerException("cannot read the queue in " + reader.directory() + " after " + n
-                    + " records: " + e + "; is it a moe-agent route queue (Chronicle Queue *.cq4 files)?", e);
+                    + " records (" + firstLine(e) + "); is it a moe-agent route queue (Chronicle Queue *.cq4 files)?",
+                    e);
         }
         counts.records += n;
         return n;
@@ -145,9 +151,10 @@ public final class QueueRoutes implements AutoCloseable {
             throw new AnalyzerException(e.getMessage(), e);
         } catch (AnalyzerException e) {
             throw e;
-        } catch (RuntimeException e) {
-            throw new AnalyzerException("cannot read the queue in " + reader.directory() + ": " + e
-                    + "; is it a moe-agent route queue (Chronicle Queue *.cq4 files)?", e);
+        } catch (Exception e) {
+            // Chronicle rethrows checked exceptions (e.g. StreamCorruptedException) undeclared
+            throw new AnalyzerException("cannot read the queue in " + reader.directory() + " (" + firstLine(e)
+                    + "); is it a moe-agent route queue (Chronicle Queue *.cq4 files)?", e);
         }
         if (meta == null) {
             throw noMeta();
@@ -166,6 +173,15 @@ public final class QueueRoutes implements AutoCloseable {
         if (meta == null) {
             throw noMeta();
         }
+    }
+
+    private static String firstLine(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String m = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        return m.lines().findFirst().orElse(m);
     }
 
     @Override

@@ -12,7 +12,7 @@ import java.util.Locale;
 /** The stats of a tally, per phase section and layer, as a text table and as JSON. */
 public final class StatsReport {
     /** One phase section: "all", "prefill" or "decode". */
-    public record Section(String name, ExpertStats overall, List<int[]> layerIds, List<ExpertStats> layers) {
+    public record Section(String name, ExpertStats overall, List<Integer> layerIds, List<ExpertStats> layers) {
     }
 
     private final TallyLoader.Loaded loaded;
@@ -33,10 +33,10 @@ public final class StatsReport {
     }
 
     private static Section section(RoutingTally t, String name, int top, RoutingTally.Phase... phases) {
-        List<int[]> ids = new ArrayList<>();
+        List<Integer> ids = new ArrayList<>();
         List<ExpertStats> layers = new ArrayList<>();
         for (int layer : t.layers()) {
-            ids.add(new int[] {layer});
+            ids.add(layer);
             layers.add(ExpertStats.of(t.layer(layer, phases), top, top));
         }
         return new Section(name, ExpertStats.of(t.overall(phases), top, top), ids, layers);
@@ -58,7 +58,7 @@ public final class StatsReport {
             out.printf(Locale.ROOT, "%5s %11s %8s %7s %7s %8s %7s %5s %7s  %s%n", "layer", "rows", "H bits", "H/Hmax",
                     "CV", "mean/max", "Jain", "never", "mean Sw", "top experts (share)");
             for (int i = 0; i < s.layers().size(); i++) {
-                row(out, String.valueOf(s.layerIds().get(i)[0]), s.layers().get(i));
+                row(out, String.valueOf(s.layerIds().get(i)), s.layers().get(i));
             }
             if (s.layers().size() > 1) {
                 row(out, "all", s.overall());
@@ -119,7 +119,7 @@ public final class StatsReport {
                 writeStats(g, null, s.overall());
                 g.writeArrayFieldStart("layers");
                 for (int i = 0; i < s.layers().size(); i++) {
-                    writeStats(g, s.layerIds().get(i)[0], s.layers().get(i));
+                    writeStats(g, s.layerIds().get(i), s.layers().get(i));
                 }
                 g.writeEndArray();
                 g.writeEndObject();

@@ -64,14 +64,19 @@ public final class JsonlValidator {
         long count;
         long maxIdx = -1;
         long lastLine;
-        final List<Long> idx = new ArrayList<>();
+        /** With a run report: positions below the request's forwarded count, and positions past its tokens. */
+        long covered;
+        long beyond;
     }
 
     public JsonlValidator(int maxListed) {
         this.maxListed = maxListed;
     }
 
+    private RunReport run;
+
     public Result validate(Path file, RunReport run) {
+        this.run = run;
         JsonlRoutes.checkFile(file);
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String text;
@@ -246,7 +251,14 @@ public final class JsonlValidator {
                     + " does not follow " + t.lastIdx + " (line " + t.lastLine + ")");
         } else {
             t.lastIdx = idx;
-            t.idx.add(idx);
+            RunReport.Request inRun = run == null || !(key instanceof Long id) ? null : run.requests().get(id);
+            if (inRun != null) {
+                if (idx < inRun.forwardedTokens()) {
+                    t.covered++;
+                } else if (idx >= (long) inRun.promptTokens() + inRun.generatedTokens()) {
+                    t.beyond++;
+                }
+            }
         }
         t.count++;
         t.maxIdx = Math.max(t.maxIdx, idx);
@@ -347,19 +359,9 @@ public final class JsonlValidator {
             Map<Integer, Track> perLayer = tracks.getOrDefault(r.id(), Map.of());
             for (int layer : layers) {
                 Track t = perLayer.get(layer);
-                long covered = 0;
-                long lastLine = 0;
-                long beyond = 0;
-                if (t != null) {
-                    for (long idx : t.idx) {
-                        if (idx < forwarded) {
-                            covered++;
-                        } else if (idx >= r.promptTokens() + r.generatedTokens()) {
-                            beyond++;
-                        }
-                    }
-                    lastLine = t.lastLine;
-                }
+                long covered = t == null ? 0 : t.covered;
+                long beyond = t == null ? 0 : t.beyond;
+                long lastLine = t == null ? 0 : t.lastLine;
                 if (covered < forwarded) {
                     defect(lastLine, Defect.Kind.RUN_POSITIONS, "request " + r.id() + " layer " + layer + ": "
                             + (forwarded - covered) + " of positions 0.." + (forwarded - 1) + " missing (prompt "

@@ -24,7 +24,7 @@ public final class ModelOptions {
             description = "Where synthetic checkpoints are written (default: $MOE_CACHE_DIR, else ~/.cache/moe-agent).")
     java.nio.file.Path cacheDir;
 
-    @Option(names = "--seed", defaultValue = "1234", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1234", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--verbose", description = "Print stack traces of errors.")

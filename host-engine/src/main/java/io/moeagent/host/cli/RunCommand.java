@@ -121,7 +121,7 @@ public final class RunCommand implements Callable<Integer> {
         }
 
         @Override
-        public void onStep(long generatedTokens, long elapsedNanos) {
+        public void onStep(io.moeagent.host.model.StepContext step, long generatedTokens, long elapsedNanos) {
             if (elapsedNanos - lastPrintNanos < 1_000_000_000L) {
                 return;
             }

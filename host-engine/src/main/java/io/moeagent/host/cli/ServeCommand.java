@@ -21,10 +21,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model = new ModelOptions();
 
-    @Option(names = "--port", required = true, description = "TCP port; 0 picks a free one (printed on stdout).")
+    @Option(names = "--port", paramLabel = "P", required = true, description = "TCP port; 0 picks a free one (printed on stdout).")
     int port;
 
-    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}).")
     String bindAddress;
 
     @Override

@@ -1,9 +1,11 @@
 package io.moeagent.host.generate;
 
-/** Told after every forward step how many tokens the run has generated so far. */
+import io.moeagent.host.model.StepContext;
+
+/** Told after every forward step what the step computed and how many tokens the run has generated so far. */
 @FunctionalInterface
 public interface GenerationProgress {
-    GenerationProgress NONE = (generated, elapsedNanos) -> { };
+    GenerationProgress NONE = (step, generated, elapsedNanos) -> { };
 
-    void onStep(long generatedTokens, long elapsedNanos);
+    void onStep(StepContext step, long generatedTokens, long elapsedNanos);
 }

@@ -48,27 +48,29 @@ public final class Generator {
     private List<GenerationResult> runBatch(List<GenerationRequest> batch, SamplingConfig sampling,
                                             GenerationStats stats, GenerationProgress progress, long runStart) {
         Rows rows = new Rows(batch, sampling);
+        stats.promptTokens += rows.promptTokens();
         if (rows.maxNewTokens == 0) {
-            return rows.results();
+            return rows.results(); // nothing to generate: no forward step at all
         }
         try (KvCache cache = model.newCache(rows.size, rows.promptColumns + rows.maxNewTokens - 1)) {
             long t0 = System.nanoTime();
-            StepOutput out = model.forward(rows.prefillInput(nextStepId++), cache, false);
+            StepInput prefill = rows.prefillInput(nextStepId++);
+            StepOutput out = model.forward(prefill, cache, false);
             stats.prefillNanos += System.nanoTime() - t0;
             stats.steps++;
-            stats.promptTokens += rows.promptTokens();
             stats.tokensForwarded += rows.promptTokens();
             stats.generatedTokens += rows.accept(out, rows.allRows());
-            progress.onStep(stats.generatedTokens, System.nanoTime() - runStart);
+            progress.onStep(prefill.context(), stats.generatedTokens, System.nanoTime() - runStart);
             for (int column = rows.promptColumns; rows.anyLive(); column++) {
                 long[] live = rows.liveRows();
                 t0 = System.nanoTime();
-                out = model.forward(rows.decodeInput(nextStepId++, column, live), cache, false);
+                StepInput decode = rows.decodeInput(nextStepId++, column, live);
+                out = model.forward(decode, cache, false);
                 stats.decodeNanos += System.nanoTime() - t0;
                 stats.steps++;
                 stats.tokensForwarded += live.length;
                 stats.generatedTokens += rows.accept(out, live);
-                progress.onStep(stats.generatedTokens, System.nanoTime() - runStart);
+                progress.onStep(decode.context(), stats.generatedTokens, System.nanoTime() - runStart);
             }
         }
         return rows.results();

@@ -36,26 +36,29 @@ public final class Attention {
 
     /**
      * x: [B * S, H] -> [B * S, H]. Writes this step's keys and values into {@code cache} at
-     * {@code input.cacheStart()} and attends over columns [0, cacheStart + S) under {@code mask} [B, 1, S, C].
+     * {@code input.cacheStart()} and attends over columns [0, cacheStart + S) under {@code mask} [B, 1, 1, S, C].
+     * GQA without copying keys: the {@code groups = heads / kvHeads} query heads that share a KV head (HF repeat_kv:
+     * head h uses KV head h / groups) are stacked into one [groups * S, D] matrix per KV head.
      */
     public NDArray apply(NDArray x, StepInput input, RotaryEmbedding.Tables rope, NDArray mask, KvCache cache) {
         int batch = input.batch();
         int length = input.length();
-        NDArray q = rope.apply(heads(query.apply(x), batch, length, heads)); // [B, heads, S, D]
+        int groups = heads / kvHeads;
+        int end = input.cacheStart() + length;
+        NDArray q = rope.apply(heads(query.apply(x), batch, length, heads)) // [B, heads, S, D]
+                .reshape(batch, kvHeads, (long) groups * length, headDim); // [B, kvHeads, groups*S, D]
         NDArray k = rope.apply(heads(key.apply(x), batch, length, kvHeads)); // [B, kvHeads, S, D]
         NDArray v = heads(value.apply(x), batch, length, kvHeads);
-        int end = input.cacheStart() + length;
         cache.write(layerIndex, input.cacheStart(), k, v);
-        NDArray keys = cache.keys(layerIndex, end); // [B, kvHeads, C, D]
-        NDArray values = cache.values(layerIndex, end);
-        if (heads != kvHeads) { // HF repeat_kv: each kv head serves heads/kvHeads consecutive query heads
-            keys = keys.repeat(1, heads / kvHeads);
-            values = values.repeat(1, heads / kvHeads);
-        }
         DataType dtype = x.getDataType();
-        NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2)).mul(scale); // [B, heads, S, C]
-        NDArray probabilities = scores.toType(DataType.FLOAT32, false).add(mask).softmax(-1).toType(dtype, false);
-        NDArray context = probabilities.matMul(values) // [B, heads, S, D]
+        NDArray scores = q.matMul(cache.transposedKeys(layerIndex, end)).mul(scale) // [B, kvHeads, groups*S, C]
+                .toType(DataType.FLOAT32, false)
+                .reshape(batch, kvHeads, groups, length, end);
+        NDArray probabilities = scores.add(mask).softmax(-1) // fp32, as HF's eager attention
+                .reshape(batch, kvHeads, (long) groups * length, end)
+                .toType(dtype, false);
+        NDArray context = probabilities.matMul(cache.values(layerIndex, end)) // [B, kvHeads, groups*S, D]
+                .reshape(batch, heads, length, headDim)
                 .transpose(0, 2, 1, 3)
                 .reshape((long) batch * length, (long) heads * headDim);
         return output.apply(context);

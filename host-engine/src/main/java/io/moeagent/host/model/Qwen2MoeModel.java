@@ -66,7 +66,7 @@ public final class Qwen2MoeModel implements AutoCloseable {
             NDArray hidden = embedTokens.get(new NDIndex("{}", manager.create(input.tokenIds()))); // [B*S, H]
             RotaryEmbedding.Tables rope = rotary.tables(manager, batch, length, input.positions(), dtype);
             NDArray mask = manager.create(input.attentionMask(),
-                    new Shape(batch, 1, length, input.cacheStart() + length)); // fp32
+                    new Shape(batch, 1, 1, length, input.cacheStart() + length)); // fp32, broadcast over heads
             DecoderLayer.RoutedRows routedRows = DecoderLayer.RoutedRows.of(input, manager);
             for (DecoderLayer layer : layers) {
                 hidden = layer.apply(hidden, input, rope, mask, cache, routedRows, trace);

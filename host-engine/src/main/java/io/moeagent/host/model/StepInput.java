@@ -7,6 +7,9 @@ package io.moeagent.host.model;
  * in the order of {@code context.requestIds}.
  */
 public final class StepInput {
+    /** Far below any real score yet finite, so exp underflows to exactly 0 without inf - inf. */
+    static final float MASKED = -1e30f;
+
     private final int batch;
     private final int length;
     private final long[] tokenIds;
@@ -42,7 +45,7 @@ public final class StepInput {
     }
 
     /**
-     * Additive attention mask [B, 1, S, cacheStart + S]: query column q of row b sees cache columns
+     * Additive attention mask [B, S, cacheStart + S] (row-major): query column q of row b sees cache columns
      * [firstColumn[b], cacheStart + q]. A padding query sees itself, so no softmax row is empty (no NaN can
      * enter the cache).
      */
@@ -62,9 +65,6 @@ public final class StepInput {
         }
         return mask;
     }
-
-    /** Far below any real score yet finite, so exp underflows to exactly 0 without inf - inf. */
-    static final float MASKED = -1e30f;
 
     /** Whether every row of the batch is routed in flat order (prefill without padding, all rows live). */
     boolean routesAllRowsInOrder() {

@@ -108,6 +108,61 @@ class GeneratorTest {
         }
     }
 
+    /**
+     * Every step names exactly the rows the router sees: all prompt tokens at prefill, then one token per request
+     * still running, at the position it holds in its request; step ids count up across calls and batches.
+     */
+    @Test
+    void stepContextsDescribeTheRoutedRows() {
+        List<GenerationResult> free = generator(63).generate(requests(8), 5, SamplingConfig.greedy(1),
+                new GenerationStats(), GenerationProgress.NONE);
+        long eos = free.get(1).generatedIds()[2]; // request 1 (and any other emitting it) stops early
+        List<io.moeagent.host.model.StepContext> steps = new ArrayList<>();
+        Generator generator = generator((int) eos);
+        List<GenerationResult> results = new ArrayList<>();
+        for (int call = 0; call < 2; call++) {
+            results = generator.generate(requests(8), 3, SamplingConfig.greedy(1), new GenerationStats(),
+                    (step, generated, nanos) -> steps.add(step));
+        }
+        for (int i = 1; i < steps.size(); i++) {
+            assertEquals(steps.get(i - 1).stepId + 1, steps.get(i).stepId, "step ids count up");
+        }
+        assertEquals(0, steps.get(0).stepId);
+        List<io.moeagent.host.model.StepContext> lastCall = steps.subList(steps.size() / 2, steps.size());
+        java.util.Map<Long, Integer> nextPosition = new java.util.HashMap<>();
+        int prefills = 0;
+        for (io.moeagent.host.model.StepContext step : lastCall) {
+            assertEquals(step.tokens, step.requestIds.length);
+            assertEquals(step.tokens, step.positions.length);
+            assertTrue(step.tokens > 0);
+            if (step.prefill) {
+                prefills++;
+                for (int i = 0; i < step.tokens; i++) {
+                    long request = step.requestIds[i];
+                    int expected = nextPosition.getOrDefault(request, 0);
+                    assertEquals(expected, step.positions[i], "prompt tokens in order");
+                    nextPosition.put(request, expected + 1);
+                }
+            } else {
+                java.util.Set<Long> seen = new java.util.HashSet<>();
+                for (int i = 0; i < step.tokens; i++) {
+                    long request = step.requestIds[i];
+                    assertTrue(seen.add(request), "one row per request in a decode step");
+                    assertEquals(nextPosition.get(request).intValue(), step.positions[i]);
+                    nextPosition.put(request, step.positions[i] + 1);
+                }
+            }
+        }
+        assertEquals(2, prefills, "5 requests in batches of 3");
+        for (GenerationResult r : results) {
+            // every generated token but the last was fed back at the next position
+            assertEquals(r.promptIds().length + r.generatedIds().length - 1, nextPosition.get(r.id()).intValue(),
+                    "request " + r.id());
+        }
+        assertEquals(FinishReason.STOP, results.get(1).finishReason());
+        assertEquals(3, results.get(1).generatedIds().length);
+    }
+
     @Test
     void stopsAtEosAndKeepsIt() {
         List<GenerationResult> free = generator(63).generate(requests(10), 5, SamplingConfig.greedy(1),
