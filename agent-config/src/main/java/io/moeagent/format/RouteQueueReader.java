@@ -51,13 +51,17 @@ public final class RouteQueueReader implements AutoCloseable {
             throw new RouteFormatException("no queue files (*.cq4) in " + dir
                     + "; is this the agent's queue directory, and did the host record anything?");
         }
-        ChronicleQueue q;
+        ChronicleQueue q = null;
         try {
             q = SingleChronicleQueueBuilder.binary(dir).readOnly(true).build();
-        } catch (RuntimeException e) {
+            return new RouteQueueReader(dir, q);
+        } catch (Exception e) {
+            // createTailer() can throw a checked StreamCorruptedException that Chronicle hides from the compiler
+            if (q != null) {
+                q.close();
+            }
             throw new RouteFormatException("cannot open " + dir + " as a Chronicle queue: " + e.getMessage(), e);
         }
-        return new RouteQueueReader(dir, q);
     }
 
     public static boolean hasQueueFiles(Path dir) {
