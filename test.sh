@@ -103,7 +103,12 @@ set -e
 cat "$OUT/compare.txt" >&2
 
 records=$(( $(wc -l <"$OUT/routes.jsonl") - 1 ))
-entropy=$(grep -o '"normalized_entropy" *: *[0-9.eE+-]*' "$OUT/stats.json" | head -1 | sed 's/.*: *//')
+# From the 'all phases' table of stats.txt: per-layer normalised entropy (mean, min, max) and the pooled figure.
+entropy=$(awk '/^== all phases/ {on = 1; next} /^==/ {on = 0}
+  on && $1 ~ /^[0-9]+$/ {n++; s += $4; if (min == "" || $4 < min) min = $4; if ($4 > max) max = $4}
+  on && $1 == "all" {pooled = $4}
+  END {if (n) printf "H/log2(E) per layer: mean %.3f (%.3f-%.3f); all layers pooled %.3f", s / n, min, max, pooled}' \
+  "$OUT/stats.txt")
 identical=yes; [[ $compare_rc -eq 0 ]] || identical=no
 {
   echo
@@ -113,7 +118,7 @@ identical=yes; [[ $compare_rc -eq 0 ]] || identical=no
   grep -iE '^overhead' "$OUT/compare.txt" || true
   echo "identical outputs:  $identical"
   echo "route lines:        $records in $OUT/routes.jsonl"
-  echo "normalised entropy: ${entropy:-?} (all layers)"
+  echo "routing entropy:    ${entropy:-?}"
   echo "artifacts:          $OUT/routes.jsonl $OUT/stats.json $OUT/hist-layer0.png $OUT/hist.png $OUT/heatmap.png $OUT/compare.json"
 } | tee "$OUT/summary.txt"
 [[ $identical == yes ]] || fail "outputs differ between runs with and without the agent"

@@ -8,9 +8,11 @@ import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import net.openhft.chronicle.queue.ChronicleQueue;
+import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.RollCycles;
 import net.openhft.chronicle.queue.impl.StoreFileListener;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import net.openhft.chronicle.wire.DocumentContext;
 
 /** Opens the route queue and enforces {@code retention} (cycle files to keep) whenever a new cycle starts. */
 final class QueueFiles {
@@ -33,10 +35,28 @@ final class QueueFiles {
                 // nothing: files are pruned when the next cycle starts
             }
         };
-        return SingleChronicleQueueBuilder.binary(dir)
+        ChronicleQueue queue = SingleChronicleQueueBuilder.binary(dir)
                 .rollCycle(RollCycles.valueOf(rollCycle))
                 .storeFileListener(listener)
                 .build();
+        try {
+            createCycleFile(queue);
+        } catch (RuntimeException e) {
+            queue.close();
+            throw e;
+        }
+        return queue;
+    }
+
+    /**
+     * Creates and maps the current cycle file now, with a metadata document (readers skip those), so that the
+     * host's first recorded call does not pay for it and an unwritable or full disk shows at start.
+     */
+    private static void createCycleFile(ChronicleQueue queue) {
+        try (ExcerptAppender appender = queue.createAppender();
+             DocumentContext dc = appender.writingDocument(true)) {
+            dc.wire().bytes().writeByte((byte) 0);
+        }
     }
 
     /** Deletes the oldest cycle files so that at most {@code keep} remain (names sort by time). */

@@ -109,16 +109,18 @@ class RouteRecorderTest {
         for (int i = 0; i < 20_000; i++) {
             r.onSelection(routers[i % 4], steps[(i / 4) & 1], selections[i % 4]);
         }
+        int n = 200_000;
         long before = mx.getThreadAllocatedBytes(tid);
-        for (int i = 0; i < 20_000; i++) {
+        for (int i = 0; i < n; i++) {
             r.onSelection(routers[i % 4], steps[(i / 4) & 1], selections[i % 4]);
             calls++;
         }
         long allocated = mx.getThreadAllocatedBytes(tid) - before;
         assertTrue(r.isRecording());
         q[0].close();
-        // one object per call would be >= 16 bytes per call; what remains is Chronicle's rare index/chunk events
-        assertTrue(allocated < calls, allocated + " bytes allocated over " + calls + " recorded calls");
+        // one object per call would be >= 16 bytes x 200k = 3.2 MB; what remains (seen: 3-31 KB, not growing
+        // with the number of calls) is Chronicle mapping the next chunk of the cycle file
+        assertTrue(allocated < 64 * 1024, allocated + " bytes allocated over " + calls + " recorded calls");
     }
 
     private static String captureErr(Runnable r) {
