@@ -60,7 +60,9 @@ public final class RouteQueueReader implements AutoCloseable {
             if (q != null) {
                 q.close();
             }
-            throw new RouteFormatException("cannot open " + dir + " as a Chronicle queue: " + e.getMessage(), e);
+            String why = String.valueOf(e.getMessage()).lines().findFirst().orElse(e.getClass().getSimpleName());
+            throw new RouteFormatException("cannot open " + dir + " as a route queue (" + why + "); its *.cq4"
+                    + " files are not Chronicle Queue files written by moe-agent", e);
         }
     }
 
