@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -27,26 +28,19 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--queue", required = true, paramLabel = "DIR", description = "The agent's queue directory.")
     Path queue;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE", description = "Output JSONL file ('-' for stdout).")
-    String out;
-
-    @Option(names = "--layers", split = ",", paramLabel = "L", description = "Only these layers (comma-separated).")
-    List<Integer> layers;
-
-    @Option(names = "--phase", defaultValue = "all", paramLabel = "PHASE",
-            description = "prefill, decode or all (default: ${DEFAULT-VALUE}).")
-    RowFilter.Phase phase;
+    @Mixin
+    ExportOptions output = new ExportOptions();
 
     @Override
     public Integer call() {
-        RowFilter filter = new RowFilter(layers, phase);
-        PrintWriter report = Outputs.reportStream(spec, out);
+        RowFilter filter = output.filter();
+        PrintWriter report = Outputs.reportStream(spec, output.out);
         long lines;
         ReadCounts counts;
         try (QueueRoutes routes = QueueRoutes.open(queue);
-             OutputStream os = Outputs.open(out);
+             OutputStream os = Outputs.open(output.out);
              RouteJsonlWriter writer = new RouteJsonlWriter(os)) {
-            ExportVisitor visitor = new ExportVisitor(writer, filter, layers, queue);
+            ExportVisitor visitor = new ExportVisitor(writer, filter, output.layers, queue);
             routes.readAll(visitor);
             writer.flush();
             lines = writer.routeLines();
@@ -54,7 +48,7 @@ public final class ExportCommand implements Callable<Integer> {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        report.println("exported " + lines + " route lines from " + queue + " to " + out);
+        report.println("exported " + lines + " route lines from " + queue + " to " + output.out);
         Outputs.reportSkipped(spec, counts);
         report.flush();
         return ExitCodes.OK;

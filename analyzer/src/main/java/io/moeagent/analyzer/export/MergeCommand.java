@@ -20,6 +20,7 @@ import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -36,15 +37,8 @@ public final class MergeCommand implements Callable<Integer> {
             description = "A queue directory, optionally named (default name: the directory's name). Repeat.")
     List<String> queues;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE", description = "Output JSONL file ('-' for stdout).")
-    String out;
-
-    @Option(names = "--layers", split = ",", paramLabel = "L", description = "Only these layers (comma-separated).")
-    List<Integer> layers;
-
-    @Option(names = "--phase", defaultValue = "all", paramLabel = "PHASE",
-            description = "prefill, decode or all (default: ${DEFAULT-VALUE}).")
-    RowFilter.Phase phase;
+    @Mixin
+    ExportOptions output = new ExportOptions();
 
     record NamedQueue(String name, Path dir) {
     }
@@ -71,8 +65,8 @@ public final class MergeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<NamedQueue> named = parse(queues);
-        RowFilter filter = new RowFilter(layers, phase);
-        PrintWriter report = Outputs.reportStream(spec, out);
+        RowFilter filter = output.filter();
+        PrintWriter report = Outputs.reportStream(spec, output.out);
         List<QueueRoutes> opened = new ArrayList<>();
         ReadCounts total = new ReadCounts();
         long lines;
@@ -103,10 +97,10 @@ public final class MergeCommand implements Callable<Integer> {
                 }
                 sources.add(new RouteJsonlWriter.Source(q.name(), q.dir().toString(), meta));
             }
-            if (layers != null && !layers.isEmpty() && union.isEmpty()) {
-                throw new AnalyzerException("--layers " + layers + ": none of these layers was recorded in any queue");
+            if (output.layers != null && !output.layers.isEmpty() && union.isEmpty()) {
+                throw new AnalyzerException("--layers " + output.layers + ": none of these layers was recorded in any queue");
             }
-            try (OutputStream os = Outputs.open(out); RouteJsonlWriter writer = new RouteJsonlWriter(os)) {
+            try (OutputStream os = Outputs.open(output.out); RouteJsonlWriter writer = new RouteJsonlWriter(os)) {
                 writer.writeMeta(first, union.stream().mapToInt(Integer::intValue).toArray(), filter.phase().name(),
                         sources);
                 for (int i = 0; i < named.size(); i++) {
@@ -136,7 +130,7 @@ public final class MergeCommand implements Callable<Integer> {
         } finally {
             opened.forEach(QueueRoutes::close);
         }
-        report.println("merged " + lines + " route lines from " + named.size() + " queues to " + out);
+        report.println("merged " + lines + " route lines from " + named.size() + " queues to " + output.out);
         Outputs.reportSkipped(spec, total);
         report.flush();
         return ExitCodes.OK;
