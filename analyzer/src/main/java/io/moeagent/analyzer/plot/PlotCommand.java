@@ -3,6 +3,7 @@ package io.moeagent.analyzer.plot;
 import io.moeagent.analyzer.AnalyzerException;
 import io.moeagent.analyzer.ExitCodes;
 import io.moeagent.analyzer.Outputs;
+import io.moeagent.analyzer.source.RouteSourceOptions;
 import io.moeagent.analyzer.stats.ExpertStats;
 import io.moeagent.analyzer.stats.TallyLoader;
 import java.io.IOException;
@@ -12,8 +13,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "plot", mixinStandardHelpOptions = true,
@@ -23,11 +24,8 @@ public final class PlotCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--queue", paramLabel = "DIR", description = "Read the agent's queue directory.")
-    Path queue;
-
-    @Parameters(arity = "0..1", paramLabel = "routes.jsonl", description = "Read an exported JSONL file.")
-    Path jsonl;
+    @Mixin
+    RouteSourceOptions source = new RouteSourceOptions();
 
     @Option(names = "--out", paramLabel = "hist.png", description = "Write the histogram here.")
     Path out;
@@ -54,7 +52,7 @@ public final class PlotCommand implements Callable<Integer> {
         if (width < 2 || height < 1.5 || width > 40 || height > 40) {
             throw new AnalyzerException("--width/--height " + width + "x" + height + " inches: use 2..40 x 1.5..40");
         }
-        TallyLoader.Loaded all = TallyLoader.load(queue, jsonl, null);
+        TallyLoader.Loaded all = TallyLoader.load(source.queue, source.jsonl, null);
         PrintWriter msg = spec.commandLine().getOut();
         try {
             if (out != null) {

@@ -2,16 +2,16 @@ package io.moeagent.analyzer.stats;
 
 import io.moeagent.analyzer.ExitCodes;
 import io.moeagent.analyzer.Outputs;
+import io.moeagent.analyzer.source.RouteSourceOptions;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "stats", mixinStandardHelpOptions = true,
@@ -24,11 +24,8 @@ public final class StatsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--queue", paramLabel = "DIR", description = "Read the agent's queue directory.")
-    Path queue;
-
-    @Parameters(arity = "0..1", paramLabel = "routes.jsonl", description = "Read an exported JSONL file.")
-    Path jsonl;
+    @Mixin
+    RouteSourceOptions source = new RouteSourceOptions();
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the statistics as JSON ('-' for stdout).")
     String json;
@@ -42,7 +39,7 @@ public final class StatsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        TallyLoader.Loaded loaded = TallyLoader.load(queue, jsonl, layer);
+        TallyLoader.Loaded loaded = TallyLoader.load(source.queue, source.jsonl, layer);
         if (layer != null && loaded.tally().layers().length == 0) {
             throw new io.moeagent.analyzer.AnalyzerException("--layer " + layer + ": no routes of that layer in "
                     + loaded.source() + " (layers logged: " + java.util.Arrays.toString(loaded.layersLogged()) + ")");
