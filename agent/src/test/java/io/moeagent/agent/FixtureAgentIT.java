@@ -235,7 +235,22 @@ class FixtureAgentIT {
                 MAIN, "2", "5", "3", "6"), Map.of("MOE_ROUTE_LOG", "1"), work, 120);
         assertEquals(0, r.exitCode(), r::toString);
         assertEquals(List.of(), r.agentLines(), r::toString);
+        assertEquals(List.of(), r.jvmWarnings(), "no JVM warning (Unsafe, native access): " + r);
         assertEquals(2 * 5 * 3, Routes.read(queue).routeRecords);
+    }
+
+    /** The agent silences the JVM's warnings only in its default mode: a host's explicit choice keeps its effect. */
+    @Test
+    void java25AnExplicitUnsafeDebugModeStillWarns() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Forked.JAVA25), "no Java 25 at " + Forked.JAVA25);
+        Path queue = work.resolve("q");
+        Forked.Result r = Forked.run(Forked.fixture(Forked.JAVA25.toString(), FIXTURE + ",queue=" + queue,
+                List.of("--sun-misc-unsafe-memory-access=debug"), MAIN, "1", "2", "1", "2"),
+                Map.of("MOE_ROUTE_LOG", "1"), work, 120);
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals(List.of(), r.agentLines(), r::toString);
+        assertTrue(r.jvmWarnings().stream().anyMatch(l -> l.contains("sun.misc.Unsafe::")), r::toString);
+        assertEquals(1 * 2 * 1, Routes.read(queue).routeRecords);
     }
 
     static void assertVerifies(byte[] classFile) {

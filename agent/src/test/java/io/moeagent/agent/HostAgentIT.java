@@ -202,8 +202,10 @@ class HostAgentIT {
                 "--max-new-tokens", "2"), Host.env(queue.toString()), work, 300);
         assertEquals(0, r.exitCode(), r::toString);
         assertEquals(List.of(), r.agentLines(), r::toString);
+        assertEquals(List.of(), r.jvmWarnings(), "no JVM warning (Unsafe, native access) on Java 25: " + r);
         JsonNode rep = Host.report(report);
         assertEquals(rep.get("tokens_forwarded").asLong() * rep.get("moe_layers").size(),
                 Routes.read(queue).rows.size());
     }
+
 }

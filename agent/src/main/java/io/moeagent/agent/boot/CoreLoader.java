@@ -5,9 +5,17 @@ import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.HashMap;
@@ -16,20 +24,31 @@ import java.util.Map;
 import java.util.Set;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
+import java.util.regex.Pattern;
 
 /**
  * Builds the agent's isolated class loader: the nested jars of moe-agent.jar (the agent's code, ByteBuddy,
  * Chronicle) extracted once to a versioned temp folder and loaded by a URLClassLoader whose parent is the platform
  * loader, so nothing of it is visible to, or clashes with, the host. The bridge jar goes on the bootstrap class
  * path, and java.base opens to this loader only the packages Chronicle reaches into, so the host needs no flags.
+ * Extracting a new build prunes other builds' folders unused for 7 days; on Java 24+ the JVM's warnings about the
+ * agent's libraries (Unsafe, native access) are kept quiet through the core's JvmWarnings.
  */
 final class CoreLoader {
     private static final String LIB = "moe-agent-lib/";
     private static final String BRIDGE = "moe-agent-boot/moe-agent-bridge.jar";
     private static final String BRIDGE_CLASS = "io.moeagent.agent.bridge.RouteBridge";
 
+    private static final String JVM_WARNINGS = "io.moeagent.agent.core.JvmWarnings";
+
+    /** What Chronicle reaches into, plus jdk.internal.module, which JvmWarnings reads the native-access mode from. */
     private static final String[] OPENS = {"java.lang", "java.lang.reflect", "java.nio", "sun.nio.ch",
-        "jdk.internal.misc", "jdk.internal.ref", "jdk.internal.util", "java.io", "java.util"};
+        "jdk.internal.misc", "jdk.internal.ref", "jdk.internal.util", "java.io", "java.util", "jdk.internal.module"};
+
+    /** Extraction folders of other agent builds unused for this long are deleted when a new build is extracted. */
+    static final Duration STALE_AFTER = Duration.ofDays(7);
+    /** {@code <size>-<mtime>} in hex: the only sibling names pruning ever touches. */
+    private static final Pattern BUILD_DIR = Pattern.compile("[0-9a-f]+-[0-9a-f]+");
 
     private CoreLoader() {
     }
@@ -39,24 +58,40 @@ final class CoreLoader {
         Path dir = extractionDir(agentJar);
         List<URL> urls = new ArrayList<>();
         Path bridge = null;
+        boolean extracted = false;
         try (JarFile jar = new JarFile(agentJar.toFile())) {
             Enumeration<JarEntry> entries = jar.entries();
             while (entries.hasMoreElements()) {
                 JarEntry e = entries.nextElement();
                 String name = e.getName();
+                Path target = null;
                 if (name.startsWith(LIB) && name.endsWith(".jar")) {
-                    urls.add(extract(jar, e, dir.resolve(name.substring(LIB.length()))).toUri().toURL());
+                    target = dir.resolve(name.substring(LIB.length()));
                 } else if (name.equals(BRIDGE)) {
-                    bridge = extract(jar, e, dir.resolve("moe-agent-bridge.jar"));
+                    target = dir.resolve("moe-agent-bridge.jar");
+                }
+                if (target == null) {
+                    continue;
+                }
+                extracted |= !upToDate(e, target);
+                Path file = extract(jar, e, target);
+                if (name.equals(BRIDGE)) {
+                    bridge = file;
+                } else {
+                    urls.add(file.toUri().toURL());
                 }
             }
         }
         if (bridge == null || urls.isEmpty()) {
             throw new IOException(agentJar + " lacks its nested jars; rebuild moe-agent.jar");
         }
+        if (extracted) {
+            pruneStale(dir.getParent(), dir, Instant.now());
+        }
         URLClassLoader loader = new URLClassLoader("moe-agent", urls.toArray(new URL[0]),
                 ClassLoader.getPlatformClassLoader());
         openJavaBase(inst, loader.getUnnamedModule());
+        quietJvmWarnings(loader);
         if (!bridgeVisible() && !inject(loader, bridge)) {
             inst.appendToBootstrapClassLoaderSearch(new JarFile(bridge.toFile()));
         }
@@ -82,6 +117,24 @@ final class CoreLoader {
             return Boolean.TRUE.equals(ok) && bridgeVisible();
         } catch (Exception | LinkageError e) {
             return false;
+        }
+    }
+
+    /**
+     * Before any ByteBuddy or Chronicle code runs: keeps Java 24+'s Unsafe and native-access warnings, which the
+     * agent's libraries would trigger, out of the host's stderr (see JvmWarnings for what it does and its
+     * trade-off). A no-op before Java 24. If it cannot, one line, and the agent goes on.
+     */
+    private static void quietJvmWarnings(ClassLoader loader) {
+        try {
+            Object why = Class.forName(JVM_WARNINGS, true, loader).getMethod("quiet").invoke(null);
+            if (why != null) {
+                System.err.println("moe-agent: cannot keep the JVM's warnings about the agent's libraries quiet ("
+                        + why + ")");
+            }
+        } catch (Throwable t) {
+            System.err.println("moe-agent: cannot keep the JVM's warnings about the agent's libraries quiet ("
+                    + t.getClass().getSimpleName() + ")");
         }
     }
 
@@ -120,11 +173,75 @@ final class CoreLoader {
                 + Long.toHexString(Files.getLastModifiedTime(agentJar).toMillis());
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "moe-agent-" + user, key);
         Files.createDirectories(dir);
+        try {
+            // "in use" for pruning: every JVM that starts this build refreshes the folder's time stamp
+            Files.setLastModifiedTime(dir, FileTime.from(Instant.now()));
+        } catch (IOException | RuntimeException e) {
+            // another user's folder, or a read-only one: pruning then judges it by its older time stamp
+        }
         return dir;
     }
 
+    /**
+     * Best effort, never throws: deletes the sibling extraction folders of other agent builds (named like
+     * {@code <size>-<mtime>} in hex) whose time stamp is older than {@link #STALE_AFTER}. A folder's time stamp is
+     * refreshed by every JVM that starts with its build, so only builds no JVM started for 7 days go. Returns how
+     * many folders were deleted.
+     */
+    static int pruneStale(Path parent, Path current, Instant now) {
+        int deleted = 0;
+        try (DirectoryStream<Path> siblings = Files.newDirectoryStream(parent)) {
+            for (Path sibling : siblings) {
+                try {
+                    if (sibling.getFileName().equals(current.getFileName())
+                            || !BUILD_DIR.matcher(sibling.getFileName().toString()).matches()
+                            || !Files.isDirectory(sibling, LinkOption.NOFOLLOW_LINKS)) {
+                        continue;
+                    }
+                    Instant modified = Files.getLastModifiedTime(sibling, LinkOption.NOFOLLOW_LINKS).toInstant();
+                    if (modified.plus(STALE_AFTER).isBefore(now)) {
+                        deleteTree(sibling);
+                        deleted++;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // in use by another user, already gone, ...: leave it for the next time
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // nothing to prune
+        }
+        return deleted;
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.deleteIfExists(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                if (e != null) {
+                    throw e;
+                }
+                Files.deleteIfExists(d);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    private static boolean upToDate(JarEntry e, Path target) {
+        try {
+            return Files.isRegularFile(target) && Files.size(target) == e.getSize();
+        } catch (IOException | RuntimeException ex) {
+            return false;
+        }
+    }
+
     private static Path extract(JarFile jar, JarEntry e, Path target) throws IOException {
-        if (Files.isRegularFile(target) && Files.size(target) == e.getSize()) {
+        if (upToDate(e, target)) {
             return target;
         }
         // write beside, then rename: JVMs starting at the same time never see a half-written jar

@@ -25,6 +25,11 @@ public final class Forked {
             return stderr.lines().filter(l -> l.startsWith("moe-agent:")).toList();
         }
 
+        /** Lines the JVM itself warns with ({@code WARNING: ...}), on stdout or stderr. */
+        public List<String> jvmWarnings() {
+            return (stdout + "\n" + stderr).lines().filter(l -> l.startsWith("WARNING:")).toList();
+        }
+
         @Override
         public String toString() {
             return "exit " + exitCode + "\n--- stdout\n" + tail(stdout) + "\n--- stderr\n" + tail(stderr);
