@@ -53,6 +53,20 @@ public final class AgentRuntime {
 
     public static synchronized void start(String options, Instrumentation inst, boolean attached, String env,
                                           String agentVersion) {
+        // Java 25 runs agentmain on the Attach Listener thread with no context class loader, and Chronicle loads
+        // classes through it: lend it ours for the duration.
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(AgentRuntime.class.getClassLoader());
+        try {
+            startWithContextLoader(options, inst, attached, env, agentVersion);
+        } finally {
+            thread.setContextClassLoader(previous);
+        }
+    }
+
+    private static void startWithContextLoader(String options, Instrumentation inst, boolean attached, String env,
+                                               String agentVersion) {
         try {
             if (recorder != null) {
                 message("moe-agent: already recording to " + config.queueDir() + "; detach first", true);
@@ -98,6 +112,17 @@ public final class AgentRuntime {
 
     /** Detach: stop the sink, reset the bytecode, then flush and close the queue. */
     public static synchronized void stop() {
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(AgentRuntime.class.getClassLoader());
+        try {
+            stopWithContextLoader();
+        } finally {
+            thread.setContextClassLoader(previous);
+        }
+    }
+
+    private static void stopWithContextLoader() {
         if (recorder == null) {
             message("moe-agent: not recording", false);
             System.setProperty("moe.agent.recording", "false");

@@ -56,7 +56,11 @@ final class RouteRecorder implements RouteSink {
     private final Object metaLock = new Object();
     private final AtomicLong records = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
-    private final AtomicLong syntheticStepIds = new AtomicLong();
+    /**
+     * Step ids in the queue are the agent's own, unique per queue: two engines (or threads) in one JVM may use the
+     * same step ids, and a reader joins routes to steps by id. The engine's ids only mark where a step begins.
+     */
+    private final AtomicLong queueStepIds = new AtomicLong();
     private final AtomicBoolean failed = new AtomicBoolean();
     private final List<ExcerptAppender> appenders = new ArrayList<>();
     private final ThreadLocal<ThreadState> threads = ThreadLocal.withInitial(ThreadState::new);
@@ -66,6 +70,7 @@ final class RouteRecorder implements RouteSink {
         ExcerptAppender appender;
         boolean hasStep;
         long stepId;
+        long queueStepId;
         boolean sampled;
         boolean stepWritten;
         int lastLayer;
@@ -122,11 +127,12 @@ final class RouteRecorder implements RouteSink {
             stepObject = step.get(self, argument, result);
             long id = stepId.getLong(stepObject);
             if (!ts.hasStep || id != ts.stepId) {
-                beginStep(ts, id, Math.floorMod(id, (long) sampleEvery) == 0);
+                beginStep(ts, id, queueStepIds.getAndIncrement(), Math.floorMod(id, (long) sampleEvery) == 0);
             }
         } else if (!ts.hasStep || layerIndex <= ts.lastLayer) {
             // no step context: a call whose layer does not follow the previous one starts the next forward step
-            beginStep(ts, syntheticStepIds.getAndIncrement(), ts.localSteps++ % sampleEvery == 0);
+            long id = queueStepIds.getAndIncrement();
+            beginStep(ts, id, id, ts.localSteps++ % sampleEvery == 0);
         }
         ts.lastLayer = layerIndex;
         if (!ts.sampled || !layers.includes(layerIndex)) {
@@ -159,12 +165,13 @@ final class RouteRecorder implements RouteSink {
         if (!reserve(HEADER + 20 + n * 4L + (w == null ? 0 : n * 4L))) {
             return;
         }
-        RouteRecordWriter.writeRoute(appender, ts.stepId, layerIndex, rows, topK, expertIds, w);
+        RouteRecordWriter.writeRoute(appender, ts.queueStepId, layerIndex, rows, topK, expertIds, w);
     }
 
-    private static void beginStep(ThreadState ts, long id, boolean sampled) {
+    private static void beginStep(ThreadState ts, long engineStepId, long queueStepId, boolean sampled) {
         ts.hasStep = true;
-        ts.stepId = id;
+        ts.stepId = engineStepId;
+        ts.queueStepId = queueStepId;
         ts.sampled = sampled;
         ts.stepWritten = false;
         ts.lastLayer = Integer.MIN_VALUE;
@@ -202,7 +209,7 @@ final class RouteRecorder implements RouteSink {
         if (!reserve(HEADER + 14 + rows * 12L)) {
             return false;
         }
-        RouteRecordWriter.writeStep(appender, ts.stepId, prefill, reqs, pos, rows);
+        RouteRecordWriter.writeStep(appender, ts.queueStepId, prefill, reqs, pos, rows);
         return true;
     }
 
