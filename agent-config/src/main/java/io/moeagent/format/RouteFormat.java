@@ -12,8 +12,8 @@ package io.moeagent.format;
  * ROUTE 'R' i64 stepId, i32 layer, i32 tokens T, u8 k, u8 flags, i32[T*k] expertIds, [f32[T*k] weights if flags&1]
  * </pre>
  *
- * <p>A STEP record describes the token rows of one forward step; every ROUTE record with the same stepId
- * written by the same thread refers to those rows in the same order. Row i of a route is token
+ * <p>A STEP record describes the token rows of one forward step; every ROUTE record with the same stepId refers to
+ * those rows in the same order. Step ids are unique within a queue (the writer numbers steps itself). Row i of a route is token
  * {@code positions[i]} of request {@code requestIds[i]}. A reader must skip a route whose step it has not seen.
  */
 public final class RouteFormat {
