@@ -12,6 +12,8 @@ public final class AgentBoot {
     /** System properties through which the running agent tells the attach CLI how it is doing. */
     static final String PROP_RECORDING = "moe.agent.recording";
     static final String PROP_MESSAGE = "moe.agent.message";
+    /** "false" after a detach that could not restore the original bytecode of every woven class. */
+    static final String PROP_RESTORED = "moe.agent.restored";
 
     private static final String CORE = "io.moeagent.agent.core.AgentRuntime";
     private static ClassLoader coreLoader;

@@ -18,6 +18,8 @@ final class AttachCli {
     static final int USAGE = 2;
     static final int NO_TARGET = 3;
     static final int REFUSED = 4;
+    /** Detach stopped recording, but the agent could not give every woven class its original bytecode back. */
+    static final int NOT_RESTORED = 5;
 
     private static final String USAGE_TEXT = String.join(System.lineSeparator(),
             "usage: java -jar moe-agent.jar attach PID [key=value,...]   start recording in a running JVM",
@@ -104,7 +106,12 @@ final class AttachCli {
             vm.loadAgent(CoreLoader.ownJar().toString(), "detach");
             Properties p = vm.getSystemProperties();
             if ("false".equals(p.getProperty(AgentBoot.PROP_RECORDING))) {
-                out.println(p.getProperty(AgentBoot.PROP_MESSAGE, "moe-agent: JVM " + pid + " stopped recording"));
+                String msg = p.getProperty(AgentBoot.PROP_MESSAGE, "moe-agent: JVM " + pid + " stopped recording");
+                if ("false".equals(p.getProperty(AgentBoot.PROP_RESTORED))) {
+                    err.println(msg);
+                    return NOT_RESTORED;
+                }
+                out.println(msg);
                 return OK;
             }
             err.println("moe-agent: JVM " + pid + " is still recording: " + p.getProperty(AgentBoot.PROP_MESSAGE));

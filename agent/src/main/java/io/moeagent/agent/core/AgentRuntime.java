@@ -10,8 +10,14 @@ import java.io.Writer;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
@@ -47,6 +53,8 @@ public final class AgentRuntime {
     private static boolean hookInstalled;
     private static final AtomicInteger transformations = new AtomicInteger();
     private static final AtomicInteger transformErrors = new AtomicInteger();
+    /** Names of the classes woven since the last start, so that stop can tell whether reset restored them all. */
+    static final Set<String> woven = ConcurrentHashMap.newKeySet();
 
     private AgentRuntime() {
     }
@@ -94,6 +102,7 @@ public final class AgentRuntime {
             queue = q;
             recorder = r;
             RouteBridge.sink = r;
+            woven.clear();
             transformer = install(c.pointcuts(), inst);
             installedWith = inst;
             if (!hookInstalled) {
@@ -101,6 +110,7 @@ public final class AgentRuntime {
                 hookInstalled = true;
             }
             System.setProperty("moe.agent.queue", c.queueDir().toString());
+            System.clearProperty(RESTORED_PROPERTY);
             System.setProperty("moe.agent.recording", "true");
             message("moe-agent: recording to " + c.queueDir(), false);
         } catch (Throwable t) {
@@ -130,24 +140,31 @@ public final class AgentRuntime {
         }
         long records = recorder.records();
         Path dir = config.queueDir();
-        boolean reset = stopQuietly();
-        message("moe-agent: stopped recording; " + records + " records in " + dir
-                + (reset ? "" : "; the original bytecode could not be fully restored"), false);
+        String notRestored = stopQuietly();
+        String text = "moe-agent: stopped recording; " + records + " records in " + dir;
+        if (notRestored == null) {
+            System.setProperty(RESTORED_PROPERTY, "true");
+            message(text, false);
+        } else {
+            System.setProperty(RESTORED_PROPERTY, "false");
+            message(text + "; " + notRestored + "; its advice stays woven in but records nothing (restart the JVM"
+                    + " to remove it)", true);
+        }
     }
 
-    private static boolean stopQuietly() {
-        boolean reset = true;
+    /** "true" or "false" after a detach: whether every woven class runs its original bytecode again. */
+    static final String RESTORED_PROPERTY = "moe.agent.restored";
+
+    /** Stops recording; returns null when the original bytecode is back, else what could not be restored. */
+    private static String stopQuietly() {
+        String notRestored = null;
         RouteRecorder r = recorder;
         if (r != null) {
             r.stop();
         }
         RouteBridge.sink = null;
-        try {
-            if (transformer != null && installedWith != null) {
-                reset = transformer.reset(installedWith, AgentBuilder.RedefinitionStrategy.RETRANSFORMATION);
-            }
-        } catch (Throwable t) {
-            reset = false;
+        if (transformer != null && installedWith != null) {
+            notRestored = reset(transformer, installedWith);
         }
         transformer = null;
         installedWith = null;
@@ -155,7 +172,76 @@ public final class AgentRuntime {
         writeStats();
         recorder = null;
         System.setProperty("moe.agent.recording", "false");
-        return reset;
+        return notRestored;
+    }
+
+    /**
+     * Removes the transformer and retransforms the classes it wove, which then get their original bytecode back.
+     * ByteBuddy's plain {@code reset} answers only whether the transformer was registered and swallows
+     * retransformation errors, so the errors are collected here, and every woven class that is still loaded must
+     * have been retransformed. Returns null on success, else a description of what was not restored.
+     */
+    static String reset(ResettableClassFileTransformer t, Instrumentation inst) {
+        ResetListener listener = new ResetListener();
+        boolean removed;
+        try {
+            removed = t.reset(inst, AgentBuilder.RedefinitionStrategy.RETRANSFORMATION,
+                    AgentBuilder.RedefinitionStrategy.BatchAllocator.ForTotal.INSTANCE, listener);
+        } catch (Throwable e) {
+            return "resetting the bytecode failed (" + describe(e) + ")";
+        }
+        if (!removed) {
+            return "the weaving transformer was not registered with the Instrumentation it was installed with";
+        }
+        List<String> problems = new ArrayList<>();
+        listener.errors.forEach((type, e) -> problems.add("retransforming " + type + " failed (" + describe(e) + ")"));
+        TreeSet<String> missed = new TreeSet<>();
+        try {
+            for (Class<?> c : inst.getAllLoadedClasses()) {
+                String name = c.getName();
+                if (woven.contains(name) && !listener.retransformed.contains(name)
+                        && !listener.errors.containsKey(name)) {
+                    missed.add(name);
+                }
+            }
+        } catch (Throwable e) {
+            problems.add("cannot list the loaded classes (" + describe(e) + ")");
+        }
+        if (!missed.isEmpty()) {
+            problems.add("reset did not retransform " + String.join(", ", missed));
+        }
+        return problems.isEmpty() ? null : "the original bytecode could not be restored: " + String.join("; ", problems);
+    }
+
+    private static String describe(Throwable t) {
+        return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    }
+
+    /** Records which classes reset retransformed and which retransformations failed (no retry). */
+    static final class ResetListener implements AgentBuilder.RedefinitionStrategy.Listener {
+        final Set<String> retransformed = ConcurrentHashMap.newKeySet();
+        final Map<String, Throwable> errors = new LinkedHashMap<>();
+
+        @Override
+        public void onBatch(int index, List<Class<?>> batch, List<Class<?>> types) {
+            for (Class<?> c : batch) {
+                retransformed.add(c.getName());
+            }
+        }
+
+        @Override
+        public Iterable<? extends List<Class<?>>> onError(int index, List<Class<?>> batch, Throwable throwable,
+                                                         List<Class<?>> types) {
+            for (Class<?> c : batch) {
+                errors.put(c.getName(), throwable);
+            }
+            return List.of();
+        }
+
+        @Override
+        public void onComplete(int amount, List<Class<?>> types, Map<List<Class<?>>, Throwable> failures) {
+            // onError has seen every failure
+        }
     }
 
     private static void closeQueue() {
@@ -239,6 +325,7 @@ public final class AgentRuntime {
         public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
                                      DynamicType dynamicType) {
             transformations.incrementAndGet();
+            woven.add(type.getName());
             System.setProperty("moe.agent.transformations", Integer.toString(transformations.get()));
         }
 

@@ -5,6 +5,8 @@ import io.moeagent.agent.fixture.BytesProbe;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,6 +16,8 @@ import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.util.TraceClassVisitor;
 
 /** The attach CLI of the real jar, and the independent {@link BytesProbe} helper agent. */
 public final class Attach {
@@ -38,6 +42,27 @@ public final class Attach {
             vm.detach();
         }
         return Files.readAllBytes(out);
+    }
+
+    /**
+     * What a class file means to the JVM, independent of its constant-pool layout: every field, method, instruction
+     * (with its operands written out symbolically), try/catch block, frame, line number and attribute, as ASM's
+     * Textifier prints them. Compare this, not the raw bytes, to tell whether a retransformed class runs the original
+     * bytecode again.
+     *
+     * <p>Why not the raw bytes: the probe sees what JVMTI hands a retransformation-capable transformer, which is
+     * either the class bytes cached at the first retransformation that changed the class, or, when the JVM has no
+     * such cache, bytes <em>reconstituted</em> from the running class. RedefineClasses merges the old constant pool
+     * into the new one (old entries keep their indices, see VM_RedefineClasses::merge_constant_pools), so after
+     * weave + reset the running class carries the woven version's now unused entries; its reconstitution is longer
+     * (1806 instead of 1655 bytes for FixtureRouter) although every method is the original again. Java 17 keeps the
+     * cache across the reset and so shows the probe the original bytes; Java 25 drops it when a retransformation
+     * changed nothing (seen with a JDK-only agent too), so the probe sees the reconstitution.
+     */
+    public static String disassemble(byte[] classFile) {
+        StringWriter text = new StringWriter();
+        new ClassReader(classFile).accept(new TraceClassVisitor(new PrintWriter(text)), 0);
+        return text.toString();
     }
 
     private static Path probeJar(Path work) throws IOException {
