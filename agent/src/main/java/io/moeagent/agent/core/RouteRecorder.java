@@ -260,7 +260,8 @@ final class RouteRecorder implements RouteSink {
     /** Counts one record of about {@code size} bytes against the caps; false (and recording off) when over. */
     private boolean reserve(long size) {
         long r = records.incrementAndGet();
-        long b = bytes.addAndGet(size);
+        // the byte count serves only the max-bytes cap: without one, spare every record a shared atomic update
+        long b = maxBytes > 0 ? bytes.addAndGet(size) : 0;
         if (maxRecords > 0 && r > maxRecords) {
             capReached("max-records=" + maxRecords);
             return false;

@@ -2,14 +2,13 @@ package io.moeagent.agent.support;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moeagent.host.io.FloatConversions;
+import io.moeagent.host.io.SafetensorsFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -50,70 +49,26 @@ public final class Host {
         return JSON.readTree(file.toFile());
     }
 
-    /** The tiny checkpoint's tensors as float32 by name (BF16/F16/F32 safetensors), read without the host's code. */
-    public static Map<String, float[]> tensors(Path safetensors) throws IOException {
+    /**
+     * The tiny checkpoint's tensors as float32 by name, decoded in plain Java through the host's file reader (its
+     * own tests cover it), so the reference model sees the weights without DJL or the agent in between.
+     */
+    public static Map<String, float[]> tensors(Path safetensors) {
         Map<String, float[]> out = new HashMap<>();
-        try (FileChannel ch = FileChannel.open(safetensors)) {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            ch.read(len, 0);
-            long headerLength = len.getLong(0);
-            ByteBuffer header = ByteBuffer.allocate((int) headerLength);
-            ch.read(header, 8);
-            JsonNode root = JSON.readTree(header.array());
-            long base = 8 + headerLength;
-            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                if (e.getKey().equals("__metadata__")) {
-                    continue;
+        try (SafetensorsFile file = SafetensorsFile.open(safetensors)) {
+            for (SafetensorsFile.TensorInfo t : file.tensors().values()) {
+                ByteBuffer data = file.map(t);
+                float[] f = new float[Math.toIntExact(t.numElements())];
+                for (int i = 0; i < f.length; i++) {
+                    switch (t.dtype()) {
+                        case F32 -> f[i] = data.getFloat(i * 4);
+                        case BF16 -> f[i] = FloatConversions.bf16ToF32(data.getShort(i * 2));
+                        case F16 -> f[i] = FloatConversions.f16ToF32(data.getShort(i * 2));
+                    }
                 }
-                String dtype = e.getValue().get("dtype").asText();
-                long begin = e.getValue().get("data_offsets").get(0).asLong();
-                long end = e.getValue().get("data_offsets").get(1).asLong();
-                ByteBuffer data = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
-                ch.read(data, base + begin);
-                data.flip();
-                out.put(e.getKey(), decode(dtype, data));
+                out.put(t.name(), f);
             }
         }
         return out;
-    }
-
-    private static float[] decode(String dtype, ByteBuffer data) {
-        switch (dtype) {
-            case "F32": {
-                float[] f = new float[data.remaining() / 4];
-                data.asFloatBuffer().get(f);
-                return f;
-            }
-            case "BF16": {
-                float[] f = new float[data.remaining() / 2];
-                for (int i = 0; i < f.length; i++) {
-                    f[i] = Float.intBitsToFloat((data.getShort() & 0xFFFF) << 16);
-                }
-                return f;
-            }
-            case "F16": {
-                float[] f = new float[data.remaining() / 2];
-                for (int i = 0; i < f.length; i++) {
-                    f[i] = halfToFloat(data.getShort() & 0xFFFF);
-                }
-                return f;
-            }
-            default:
-                throw new IllegalArgumentException("tensor dtype " + dtype);
-        }
-    }
-
-    private static float halfToFloat(int h) {
-        int sign = (h >>> 15) == 0 ? 1 : -1;
-        int exp = (h >>> 10) & 0x1F;
-        int mant = h & 0x3FF;
-        if (exp == 0) {
-            return sign * mant * 0x1p-24f;
-        }
-        if (exp == 31) {
-            return mant == 0 ? sign * Float.POSITIVE_INFINITY : Float.NaN;
-        }
-        return sign * (1 + mant / 1024f) * (float) Math.pow(2, exp - 15);
     }
 }

@@ -5,7 +5,12 @@ import io.moeagent.host.model.ModelConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Every tensor a qwen2_moe checkpoint of {@code config} holds, by HF name, with its shape ([out, in] layout). */
+/**
+ * Every tensor a qwen2_moe checkpoint of {@code config} holds, by HF name, with its shape ([out, in] layout).
+ * Written apart from {@code io.Qwen2MoeTensors} on purpose: the reference names the tensors independently of the
+ * loader it checks, and this map's order fixes the draw order of {@link InMemoryWeights#random}, whose weights
+ * the generation tests' cases (e.g. a request that meets eos early) were chosen for.
+ */
 public final class Qwen2MoeTensors {
     private Qwen2MoeTensors() {
     }
