@@ -1,9 +1,10 @@
 package io.moeagent.host.cli;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import io.moeagent.host.device.DeviceRequest;
+import io.moeagent.host.device.LibtorchBootstrap;
 import io.moeagent.host.generate.Generator;
 import io.moeagent.host.generate.RunInfo;
 import io.moeagent.host.io.Checkpoint;
@@ -12,6 +13,7 @@ import io.moeagent.host.model.ExpertLayout;
 import io.moeagent.host.model.Qwen2MoeModel;
 import io.moeagent.host.tokenizer.TextTokenizer;
 
+import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.Map;
 
@@ -41,8 +43,13 @@ final class EngineSession implements AutoCloseable {
     }
 
     static EngineSession open(ModelOptions options) {
+        return open(options, new PrintWriter(System.err, true));
+    }
+
+    /** {@code notes} (null: none) gets what {@code --device auto} chose and why, and a coming download. */
+    static EngineSession open(ModelOptions options, PrintWriter notes) {
         long start = System.nanoTime();
-        Device device = device(options.device);
+        Device device = device(options.device, notes);
         DataType dtype = dtype(options.dtype, device);
         ExpertLayout layout = layout(options.expertLayout).resolve(device);
         Checkpoint checkpoint = options.cacheDir == null ? CheckpointLoader.load(options.model)
@@ -73,22 +80,24 @@ final class EngineSession implements AutoCloseable {
         return tokenizer().encode(tokenizer().formatPrompt(userMessage));
     }
 
-    private static Device device(ModelOptions.DeviceChoice choice) {
-        int gpus = Engine.getEngine("PyTorch").getGpuCount();
-        switch (choice) {
-            case cpu:
-                return Device.cpu();
-            case gpu:
-                if (gpus == 0) {
-                    throw new UserError("--device gpu: no GPU is visible to PyTorch; use --device cpu or auto");
-                }
-                return Device.gpu();
-            default:
-                return gpus > 0 ? Device.gpu() : Device.cpu();
+    /** Loads libtorch as {@link io.moeagent.host.device.LibtorchPlan} decides; one line when it cannot. */
+    private static Device device(ModelOptions.DeviceChoice choice, PrintWriter notes) {
+        LibtorchBootstrap.Selection s = LibtorchBootstrap.select(DeviceRequest.of(choice.name()), line -> note(notes, line));
+        if (s.refusal() != null) {
+            throw new UserError(s.refusal());
+        }
+        note(notes, s.choice().line());
+        return s.choice().gpu() ? Device.gpu() : Device.cpu();
+    }
+
+    private static void note(PrintWriter notes, String line) {
+        if (notes != null && line != null) {
+            notes.println(line);
+            notes.flush();
         }
     }
 
-    private static DataType dtype(ModelOptions.DtypeChoice choice, Device device) {
+    static DataType dtype(ModelOptions.DtypeChoice choice, Device device) {
         switch (choice) {
             case float32:
                 return DataType.FLOAT32;
@@ -99,7 +108,7 @@ final class EngineSession implements AutoCloseable {
         }
     }
 
-    private static ExpertLayout layout(String name) {
+    static ExpertLayout layout(String name) {
         try {
             return ExpertLayout.valueOf(name.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {

@@ -46,7 +46,7 @@ public final class RunCommand implements Callable<Integer> {
             throw new UserError("no prompts to run" + (run.prompts == null ? "" : " in " + run.prompts)
                     + "; give a file with at least one prompt");
         }
-        try (EngineSession engine = EngineSession.open(model)) {
+        try (EngineSession engine = EngineSession.open(model, run.quiet ? null : err)) {
             long start = System.nanoTime();
             List<GenerationRequest> requests = new ArrayList<>();
             for (int i = 0; i < prompts.size(); i++) {

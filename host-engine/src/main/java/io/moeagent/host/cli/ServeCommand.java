@@ -34,7 +34,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        EngineSession engine = EngineSession.open(model);
+        EngineSession engine = EngineSession.open(model, err);
         CompletionServer server;
         try {
             server = CompletionServer.start(bindAddress, port, engine.generator, engine.tokenizer(),
