@@ -3,6 +3,7 @@ package io.moeagent.host.cli;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import io.moeagent.host.device.DeviceChoice;
+import io.moeagent.host.device.DeviceMessages;
 import io.moeagent.host.device.DeviceRequest;
 import io.moeagent.host.device.HostFacts;
 import io.moeagent.host.device.LibtorchBootstrap;
@@ -80,6 +81,9 @@ public final class DoctorCommand implements Callable<Integer> {
             if (problem == null) {
                 if (gpu == null) {
                     gpu = request != DeviceRequest.CPU && plan.cuda();
+                    if (request == DeviceRequest.AUTO && !plan.cuda()) {
+                        out.println("choice:        " + DeviceMessages.autoCpu(plan.cpuBecause()));
+                    }
                     out.println("device:        " + (gpu ? "gpu0, if libtorch sees a CUDA device once loaded" : "cpu"));
                 } else {
                     out.println("device:        " + (gpu ? "gpu0" : "cpu"));
@@ -98,7 +102,7 @@ public final class DoctorCommand implements Callable<Integer> {
 
     private static String driver(NvidiaDriver d) {
         if (!d.present()) {
-            return "none found (" + io.moeagent.host.device.DeviceMessages.searched(d) + ")";
+            return "none found (" + DeviceMessages.searched(d) + ")";
         }
         return d.describe() + (d.listedGpus() > 0 ? ", " + d.listedGpus() + " GPU" + (d.listedGpus() == 1 ? "" : "s")
                 + " listed in /proc/driver/nvidia/gpus" : "");

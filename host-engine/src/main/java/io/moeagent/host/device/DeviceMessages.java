@@ -130,7 +130,7 @@ public final class DeviceMessages {
         return "--device auto: gpu0, because " + libtorch + " is loaded and sees " + devicesPhrase(devices);
     }
 
-    static String autoCpu(String why) {
+    public static String autoCpu(String why) {
         return "--device auto: cpu, because " + why;
     }
 

@@ -57,8 +57,11 @@ public final class LibtorchBootstrap {
         try {
             loaded = load(plan);
         } catch (RuntimeException | UnsatisfiedLinkError e) {
-            return new Selection(facts, plan, null, null, "DJL could not load libtorch (" + plan.reason() + "): "
-                    + e.getMessage());
+            StringBuilder why = new StringBuilder(String.valueOf(e.getMessage()));
+            for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+                why.append(": ").append(c.getMessage()); // DJL wraps the loader's error, which names the file
+            }
+            return new Selection(facts, plan, null, null, "DJL could not load libtorch (" + plan.reason() + "): " + why);
         }
         return new Selection(facts, plan, loaded, DeviceChoice.decide(request, plan, facts, loaded), null);
     }
