@@ -113,7 +113,7 @@ public final class DoctorCommand implements Callable<Integer> {
         for (String name : HostFacts.SETTINGS) {
             j.add(f.shown(name));
         }
-        j.add("DJL offline " + (f.offline() ? "(DJL_OFFLINE=true or unset: the host's default)" : "off"));
+        j.add("offline " + (f.offline() ? "yes" : "no (DJL may download)"));
         return j.toString();
     }
 

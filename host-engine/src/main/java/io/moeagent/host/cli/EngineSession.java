@@ -28,9 +28,13 @@ final class EngineSession implements AutoCloseable {
     final Map<String, String> runInfo;
     final Generator generator;
     final double loadMillis;
+    /** What {@code --device auto} chose and why (one line for stderr), or null: printed by the command once its
+     *  own checks passed, so that a bad input stays one line. */
+    final String deviceNote;
 
     private EngineSession(Checkpoint checkpoint, Device device, DataType dtype, ExpertLayout layout,
-                          NDManager manager, Qwen2MoeModel model, Map<String, String> runInfo, double loadMillis) {
+                          NDManager manager, Qwen2MoeModel model, Map<String, String> runInfo, double loadMillis,
+                          String deviceNote) {
         this.checkpoint = checkpoint;
         this.device = device;
         this.dtype = dtype;
@@ -40,16 +44,18 @@ final class EngineSession implements AutoCloseable {
         this.runInfo = runInfo;
         this.generator = new Generator(model, checkpoint.eosTokenIds(), runInfo);
         this.loadMillis = loadMillis;
+        this.deviceNote = deviceNote;
     }
 
     static EngineSession open(ModelOptions options) {
         return open(options, new PrintWriter(System.err, true));
     }
 
-    /** {@code notes} (null: none) gets what {@code --device auto} chose and why, and a coming download. */
+    /** {@code notes} (null: none) is told of a download before it starts. */
     static EngineSession open(ModelOptions options, PrintWriter notes) {
         long start = System.nanoTime();
-        Device device = device(options.device, notes);
+        LibtorchBootstrap.Selection selection = select(options.device, notes);
+        Device device = selection.choice().gpu() ? Device.gpu() : Device.cpu();
         DataType dtype = dtype(options.dtype, device);
         ExpertLayout layout = layout(options.expertLayout).resolve(device);
         Checkpoint checkpoint = options.cacheDir == null ? CheckpointLoader.load(options.model)
@@ -60,8 +66,9 @@ final class EngineSession implements AutoCloseable {
             Qwen2MoeModel model = Qwen2MoeModel.load(checkpoint.config(), checkpoint.weights(), manager, dtype, layout);
             Map<String, String> runInfo = RunInfo.of(checkpoint.modelId(), checkpoint.config(), deviceName(device),
                     dtype == DataType.FLOAT16 ? "float16" : "float32", options.seed);
-            return new EngineSession(checkpoint, device, dtype, layout, manager, model, runInfo,
-                    (System.nanoTime() - start) / 1e6);
+            EngineSession session = new EngineSession(checkpoint, device, dtype, layout, manager, model, runInfo,
+                    (System.nanoTime() - start) / 1e6, selection.choice().line());
+            return session;
         } catch (RuntimeException e) {
             if (manager != null) {
                 manager.close();
@@ -81,13 +88,12 @@ final class EngineSession implements AutoCloseable {
     }
 
     /** Loads libtorch as {@link io.moeagent.host.device.LibtorchPlan} decides; one line when it cannot. */
-    private static Device device(ModelOptions.DeviceChoice choice, PrintWriter notes) {
+    private static LibtorchBootstrap.Selection select(ModelOptions.DeviceChoice choice, PrintWriter notes) {
         LibtorchBootstrap.Selection s = LibtorchBootstrap.select(DeviceRequest.of(choice.name()), line -> note(notes, line));
         if (s.refusal() != null) {
             throw new UserError(s.refusal());
         }
-        note(notes, s.choice().line());
-        return s.choice().gpu() ? Device.gpu() : Device.cpu();
+        return s;
     }
 
     private static void note(PrintWriter notes, String line) {

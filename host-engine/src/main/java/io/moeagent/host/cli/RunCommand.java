@@ -62,6 +62,9 @@ public final class RunCommand implements Callable<Integer> {
             }
             int batchSize = run.batchSize == null ? requests.size() : Math.min(run.batchSize, requests.size());
             if (!run.quiet) {
+                if (engine.deviceNote != null) {
+                    err.println(engine.deviceNote);
+                }
                 err.printf(Locale.ROOT, "%s on %s (%s, %s experts): %d prompts, batch %d, up to %d new tokens each%n",
                         engine.runInfo.get("model_id"), engine.runInfo.get("device"), engine.runInfo.get("dtype"),
                         engine.layout.name().toLowerCase(Locale.ROOT), requests.size(), batchSize, run.maxNewTokens);

@@ -53,6 +53,9 @@ public final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }, "host-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdown);
+        if (engine.deviceNote != null) {
+            err.println(engine.deviceNote);
+        }
         out.println("listening on port " + server.port());
         out.flush();
         err.println("serving " + engine.checkpoint.modelId() + " on http://" + bindAddress + ":" + server.port()

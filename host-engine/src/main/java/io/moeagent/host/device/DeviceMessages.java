@@ -35,7 +35,7 @@ public final class DeviceMessages {
 
     static String djlCudaDownloadReason(HostFacts f, String flavour) {
         return "DJL's CUDA build (libtorch " + f.torchVersion() + " " + flavour + "), which DJL downloads once "
-                + "(about 2 GB) into " + f.djlCacheDir(f.torchVersion(), flavour);
+                + "(a few GB) into " + f.djlCacheDir(f.torchVersion(), flavour);
     }
 
     // ---- the three refusals of --device gpu
@@ -89,7 +89,7 @@ public final class DeviceMessages {
                 + f.djlCuda().dir() + " and DJL's downloads are off";
     }
 
-    static final String FIX_NOT_CACHED = "run once with DJL_OFFLINE=false to let DJL download it (about 2 GB), or set "
+    static final String FIX_NOT_CACHED = "run once with DJL_OFFLINE=false to let DJL download it (a few GB, once), or set "
             + "PYTORCH_LIBRARY_PATH to a local CUDA libtorch; " + SEE;
 
     static String whyLoadedCpu(String libtorch) {

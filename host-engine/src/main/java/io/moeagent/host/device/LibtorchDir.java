@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
 /**
  * What a libtorch directory on disk holds, read without loading it: a CUDA build has {@code libtorch_cuda.so} (or
  * {@code libc10_cuda.so}) beside {@code libtorch.so}; the version and flavour come from DJL's cache naming
- * ({@code 2.7.1-cu128-linux-x86_64}) or from a pip install's {@code torch/version.py} next to {@code torch/lib}.
+ * ({@code 2.7.1-cu128-linux-x86_64}), a libtorch zip's {@code libtorch/build-version}, or a pip install's
+ * {@code torch/version.py} next to {@code torch/lib}.
  *
  * @param version  "2.7.1", or null when nothing on disk says
  * @param flavour  DJL's flavour name: "cpu", "cu128", ...; "cuda" when it is a CUDA build of unknown CUDA version
@@ -19,6 +20,7 @@ import java.util.regex.Pattern;
 public record LibtorchDir(Path dir, boolean hasLibtorch, boolean cuda, String version, String flavour, boolean hasJni) {
     private static final Pattern DJL_CACHE_NAME =
             Pattern.compile("(\\d+\\.\\d+\\.\\d+)(?:-\\d+)?-(cpu|cu\\d{3})(?:-precxx11)?-[a-z]+-[a-z0-9_]+");
+    private static final Pattern ZIP_VERSION = Pattern.compile("(\\d+\\.\\d+\\.\\d+)(?:\\+(cpu|cu\\d{3}))?");
     private static final Pattern PIP_VERSION = Pattern.compile("(?m)^__version__\\s*=\\s*'(\\d+\\.\\d+\\.\\d+)[^']*'");
     private static final Pattern PIP_CUDA = Pattern.compile("(?m)^cuda\\s*(?::[^=]*)?=\\s*'(\\d+)\\.(\\d)[^']*'");
 
@@ -33,6 +35,16 @@ public record LibtorchDir(Path dir, boolean hasLibtorch, boolean cuda, String ve
         if (m != null && m.matches()) {
             version = m.group(1);
             flavour = m.group(2);
+        } else if (dir.getParent() != null && Files.isRegularFile(dir.getParent().resolve("build-version"))) {
+            try { // a libtorch zip from pytorch.org: libtorch/build-version holds "2.7.1+cu128"
+                Matcher b = ZIP_VERSION.matcher(Files.readString(dir.getParent().resolve("build-version")).strip());
+                if (b.matches()) {
+                    version = b.group(1);
+                    flavour = b.group(2);
+                }
+            } catch (IOException e) {
+                // unknown version: say so rather than guess
+            }
         } else if (dir.getParent() != null && Files.isRegularFile(dir.getParent().resolve("version.py"))) {
             try {
                 String py = Files.readString(dir.getParent().resolve("version.py"), StandardCharsets.UTF_8);

@@ -108,7 +108,7 @@ class HostJarIT {
         assertEquals(List.of("error: --device gpu: NVIDIA driver 550.54.15 (" + driver.resolve("proc/driver/nvidia/version")
                 + ") found, but the libtorch in use is a CPU build (DJL's CUDA build, libtorch 2.7.1 cu128, is not in "
                 + cache.resolve("pytorch/2.7.1-cu128-linux-x86_64") + " and DJL's downloads are off); run once with "
-                + "DJL_OFFLINE=false to let DJL download it (about 2 GB), or set PYTORCH_LIBRARY_PATH to a local CUDA "
+                + "DJL_OFFLINE=false to let DJL download it (a few GB, once), or set PYTORCH_LIBRARY_PATH to a local CUDA "
                 + "libtorch; see README, section GPU"), run.err().lines().toList());
         assertEquals("", run.out());
 

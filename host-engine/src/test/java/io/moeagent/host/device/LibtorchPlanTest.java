@@ -74,7 +74,7 @@ class LibtorchPlanTest {
         assertEquals("--device gpu: NVIDIA driver 550.54.15 (" + m.root.resolve("proc/driver/nvidia/version")
                 + ") found, but the libtorch in use is a CPU build (DJL's CUDA build, libtorch 2.7.1 cu128, is not in "
                 + m.cache.resolve("pytorch/2.7.1-cu128-linux-x86_64") + " and DJL's downloads are off); run once "
-                + "with DJL_OFFLINE=false to let DJL download it (about 2 GB), or set PYTORCH_LIBRARY_PATH to a "
+                + "with DJL_OFFLINE=false to let DJL download it (a few GB, once), or set PYTORCH_LIBRARY_PATH to a "
                 + "local CUDA libtorch; see README, section GPU", p.refusal());
 
         LibtorchPlan auto = m.plan(DeviceRequest.AUTO);
@@ -188,6 +188,20 @@ class LibtorchPlanTest {
         LibtorchPlan p = m.plan(DeviceRequest.GPU);
         assertFalse(p.refused(), p.refusal());
         assertEquals(Map.of("PYTORCH_VERSION", "2.11.0", "PYTORCH_FLAVOR", "cu130"), p.properties());
+    }
+
+    @Test
+    void aLibtorchZipSaysItsVersionInBuildVersion() throws IOException {
+        FakeMachine m = new FakeMachine(dir).withProcDriver(1);
+        Path lib = Files.createDirectories(dir.resolve("libtorch/lib"));
+        Files.writeString(dir.resolve("libtorch/build-version"), "2.7.1+cu128\n");
+        for (String f : new String[] {"libtorch.so", "libtorch_cpu.so", "libtorch_cuda.so", "libc10_cuda.so"}) {
+            Files.writeString(lib.resolve(f), "");
+        }
+        m.env.put("PYTORCH_LIBRARY_PATH", lib.toString());
+        LibtorchPlan p = m.plan(DeviceRequest.GPU);
+        assertEquals("PYTORCH_LIBRARY_PATH: libtorch 2.7.1 cu128 at " + lib, p.reason());
+        assertEquals(Map.of("PYTORCH_VERSION", "2.7.1", "PYTORCH_FLAVOR", "cu128"), p.properties());
     }
 
     @Test
