@@ -2,7 +2,9 @@ package io.moeagent.analyzer;
 
 import io.moeagent.format.MetaRecord;
 import io.moeagent.format.RouteFormat;
+import io.moeagent.format.RouteRecordWriter;
 import io.moeagent.format.SchemaV1Writer;
+import io.moeagent.format.StatsRecord;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -85,6 +87,45 @@ public final class TestQueues {
                 }
                 step++;
             }
+        }
+    }
+
+    /**
+     * A schema-2 run (run id {@code runId}, host "testhost") appended to {@code dir}, shaped like {@link #writeRun}:
+     * step ids count from 0 in every run, the prefill step carries token ids, decode steps do not; a closing stats
+     * record ends the run.
+     */
+    public static void writeRunV2(Path dir, long runId, int experts, int topK, int[] layers, int requests,
+                                  int promptTokens, int newTokens, long seed) {
+        Random rnd = new Random(seed);
+        try (ChronicleQueue q = open(dir); ExcerptAppender a = q.createAppender()) {
+            RouteRecordWriter w = new RouteRecordWriter(a);
+            w.writeMeta(meta(RouteFormat.SCHEMA_VERSION, experts, topK, layers).withRun(runId, "testhost"));
+            for (int s = 0; s < newTokens; s++) {
+                boolean prefill = s == 0;
+                int perRequest = prefill ? promptTokens : 1;
+                int tokens = requests * perRequest;
+                long[] req = new long[tokens];
+                int[] pos = new int[tokens];
+                int[] tok = new int[tokens];
+                for (int r = 0, i = 0; r < requests; r++) {
+                    for (int t = 0; t < perRequest; t++, i++) {
+                        req[i] = r;
+                        pos[i] = prefill ? t : promptTokens + s - 1;
+                        tok[i] = 1000 + 7 * i + s;
+                    }
+                }
+                w.writeStep(runId, s, prefill ? RouteFormat.PHASE_PREFILL : RouteFormat.PHASE_DECODE, tokens, req, pos,
+                        prefill ? tok : null, null);
+                for (int layer : layers) {
+                    int[] ids = new int[tokens * topK];
+                    float[] wt = new float[tokens * topK];
+                    fillRoutes(rnd, experts, topK, tokens, ids, wt);
+                    w.writeRoute(runId, s, layer, tokens, topK, ids, wt, false);
+                }
+            }
+            w.writeStats(runId, new StatsRecord(RouteFormat.STATS_EXIT, 1_700_000_001_000L, 1_000_000L, newTokens,
+                    newTokens, 5_000L, 1 + newTokens * (1L + layers.length), 0, 0, 0, 0, Map.of()));
         }
     }
 

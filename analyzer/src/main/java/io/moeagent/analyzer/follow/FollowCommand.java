@@ -30,6 +30,12 @@ public final class FollowCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--run", paramLabel = "RUNID",
+            description = "Only this run (16 hex digits, as export's run_id); default: every run, pooled.")
+    String run;
+
+    private long runId;
+
     @Option(names = "--queue", required = true, paramLabel = "DIR", description = "The agent's queue directory.")
     Path queue;
 
@@ -48,6 +54,13 @@ public final class FollowCommand implements Callable<Integer> {
         if (interval.toMillis() < 10) {
             throw new io.moeagent.analyzer.AnalyzerException("--interval " + interval.toMillis()
                     + "ms is too short; use 10ms or more");
+        }
+        if (run != null) {
+            try {
+                runId = io.moeagent.format.RouteFormat.parseRunId(run);
+            } catch (NumberFormatException e) {
+                throw new io.moeagent.analyzer.AnalyzerException("--run " + run + ": " + e.getMessage());
+            }
         }
         PrintWriter out = spec.commandLine().getOut();
         long start = System.nanoTime();
@@ -69,6 +82,9 @@ public final class FollowCommand implements Callable<Integer> {
                 return ExitCodes.OK;
             }
             try (QueueRoutes routes = QueueRoutes.open(queue)) {
+                if (run != null) {
+                    routes.selectRun(runId);
+                }
                 follow(routes, out, start, deadline);
             }
             return ExitCodes.OK;
@@ -165,7 +181,10 @@ public final class FollowCommand implements Callable<Integer> {
 
         @Override
         public void onMeta(MetaRecord meta) {
-            tally = new RoutingTally(Math.max(1, meta.numExperts()));
+            // a second run appended to the queue is pooled with the first (select one with --run)
+            if (tally == null || tally.experts() != Math.max(1, meta.numExperts())) {
+                tally = new RoutingTally(Math.max(1, meta.numExperts()));
+            }
         }
 
         @Override
