@@ -177,7 +177,10 @@ public final class RouteQueueReader implements AutoCloseable {
         return cutReports;
     }
 
-    /** Schema-2 records whose checksum did not match their bytes (damaged on disk, or never fully written). */
+    /**
+     * Schema-2 records whose checksum did not match their bytes (damaged on disk, or never fully written), and
+     * records of either schema that are zero-filled (no record type is 0).
+     */
     public long corruptRecords() {
         return corrupt;
     }
@@ -209,6 +212,11 @@ public final class RouteQueueReader implements AutoCloseable {
                 return true;
             }
             byte type = (byte) b.peekUnsignedByte();
+            if (type == 0) {
+                // a zero-filled record (pages a full disk never backed): no record type is 0
+                corrupt++;
+                return true;
+            }
             if (type == RouteFormat.TYPE_ROUTE || type == RouteFormat.TYPE_STEP || type == RouteFormat.TYPE_META
                     || type == RouteFormat.TYPE_STATS) {
                 readV2(b, type, index, visitor);

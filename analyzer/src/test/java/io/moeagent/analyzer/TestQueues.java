@@ -129,6 +129,41 @@ public final class TestQueues {
         }
     }
 
+    public static final long GOLDEN_RUN = 0x0123_4567_89ab_cdefL;
+
+    /**
+     * The schema-2 golden queue: run {@link #GOLDEN_RUN} on host "testhost", 8 experts, top-2, layers 0 and 1; a
+     * prefill step with token ids, a mixed step (one prefill row of a new request, one decode row, one pad row)
+     * with per-row phases and token ids, a decode step without token ids, a route whose step is missing, and the
+     * closing stats record.
+     */
+    public static void writeGoldenV2(Path dir) {
+        long run = GOLDEN_RUN;
+        try (ChronicleQueue q = open(dir); ExcerptAppender a = q.createAppender()) {
+            RouteRecordWriter w = new RouteRecordWriter(a);
+            w.writeMeta(meta(RouteFormat.SCHEMA_VERSION, 8, 2, new int[] {0, 1}).withRun(run, "testhost"));
+            w.writeStep(run, 0, RouteFormat.PHASE_PREFILL, 3, new long[] {0, 0, 0}, new int[] {0, 1, 2},
+                    new int[] {151643, 9707, 11}, null);
+            w.writeRoute(run, 0, 0, 3, 2, new int[] {3, 1, 0, 7, 2, 5}, new float[] {0.6f, 0.3f, 0.5f, 0.25f,
+                    0.1234567f, 0.1f}, false);
+            w.writeRoute(run, 0, 1, 3, 2, new int[] {0, 1, 2, 3, 4, 5}, new float[] {0.7f, 0.2f, 0.33333334f,
+                    0.33333334f, 0.9f, 0.05f}, false);
+            w.writeRoute(run, 42, 0, 1, 2, new int[] {1, 2}, new float[] {0.5f, 0.5f}, false);
+            w.writeStep(run, 1, RouteFormat.PHASE_MIXED, 3, new long[] {1, 0, -1}, new int[] {0, 3, -1},
+                    new int[] {872, 3838, 0}, new byte[] {RouteFormat.PHASE_PREFILL, RouteFormat.PHASE_DECODE,
+                        RouteFormat.PHASE_DECODE});
+            w.writeRoute(run, 1, 0, 3, 2, new int[] {6, 2, 7, 0, 0, 0}, new float[] {0.375f, 0.125f, 0.6f, 0.2f, 0f,
+                    0f}, false);
+            w.writeRoute(run, 1, 1, 3, 2, new int[] {3, 4, 5, 6, 0, 0}, new float[] {0.5f, 0.3f, 0.25f, 0.25f, 0f,
+                    0f}, false);
+            w.writeStep(run, 2, RouteFormat.PHASE_DECODE, 1, new long[] {0}, new int[] {4}, null, null);
+            w.writeRoute(run, 2, 0, 1, 2, new int[] {3, 4}, new float[] {0.5f, 0.3f}, false);
+            w.writeRoute(run, 2, 1, 1, 2, new int[] {6, 1}, new float[] {0.25f, 0.25f}, false);
+            w.writeStats(run, new StatsRecord(RouteFormat.STATS_EXIT, 1_700_000_001_000L, 1_000_000L, 9, 9, 5_000L,
+                    11, 2_000, 0, 0, 0, Map.of()));
+        }
+    }
+
     public static void fillRoutes(Random rnd, int experts, int topK, int tokens, int[] ids, float[] w) {
         for (int t = 0; t < tokens; t++) {
             float rest = 1f;
