@@ -32,7 +32,7 @@ final class CycleFileScan {
      * @param dataDocuments complete data documents (records) before the cut, i.e. sequence numbers 0 .. n-1
      * @param cutAt         where the document the cut went through starts
      */
-    record Cut(Path file, long length, long dataDocuments, long cutAt) {
+    record Cut(Path file, long length, long dataDocuments, long cutAt, boolean notChronicle) {
     }
 
     private CycleFileScan() {
@@ -55,7 +55,7 @@ final class CycleFileScan {
             while (true) {
                 if (pos + 4 > length) {
                     // even the next header word is not in the file: Chronicle would read it from a missing page
-                    return new Cut(file, length, data, pos);
+                    return new Cut(file, length, data, pos, false);
                 }
                 if (pos < windowStart || pos + 4 > windowStart + windowLength) {
                     window.clear();
@@ -70,13 +70,17 @@ final class CycleFileScan {
                     }
                 }
                 int header = window.getInt((int) (pos - windowStart));
+                if (pos == 0 && (header & (META_DATA | NOT_COMPLETE)) != META_DATA) {
+                    // a cycle file starts with its header, a complete metadata document
+                    return new Cut(file, length, 0, 0, true);
+                }
                 if (header == 0 || (header & NOT_COMPLETE) != 0) {
                     // the end of the written data, an end-of-file marker, or a document still being written
                     return null;
                 }
                 long end = pos + 4 + (header & LENGTH_MASK);
                 if (end > length) {
-                    return new Cut(file, length, data, pos);
+                    return new Cut(file, length, data, pos, false);
                 }
                 if ((header & META_DATA) == 0) {
                     data++;

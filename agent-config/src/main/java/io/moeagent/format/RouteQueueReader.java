@@ -114,6 +114,11 @@ public final class RouteQueueReader implements AutoCloseable {
         for (Path f : files) {
             if (!CycleFileScan.chronicleLength(Files.size(f), q.blockSize(), q.overlapSize())) {
                 CycleFileScan.Cut cut = CycleFileScan.scan(f);
+                if (cut != null && cut.notChronicle()) {
+                    throw new RouteFormatException("cannot open " + dir + " as a route queue (" + f.getFileName()
+                            + " does not start with a Chronicle file header); its *.cq4 files are not Chronicle Queue"
+                            + " files written by moe-agent");
+                }
                 if (cut != null && cut.dataDocuments() == 0) {
                     throw new RouteFormatException("queue file " + f + " is cut short at " + cut.length() + " bytes,"
                             + " before its first record: it holds nothing readable, and a reader cannot pass it;"

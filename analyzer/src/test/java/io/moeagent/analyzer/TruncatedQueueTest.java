@@ -83,4 +83,56 @@ class TruncatedQueueTest {
             assertEquals(ExitCodes.OK, v.code(), v.out() + v.err());
         }
     }
+
+    /** A cut in the first of two cycle files: its complete records, then every record of the next file. */
+    @Test
+    void readingGoesOnInTheNextCycleFileAfterACut() throws Exception {
+        Path q = tmp.resolve("two-cycles");
+        net.openhft.chronicle.core.time.SetTimeProvider clock =
+                new net.openhft.chronicle.core.time.SetTimeProvider(1_700_000_000_000L);
+        long run = 99;
+        int steps = 200;
+        try (net.openhft.chronicle.queue.ChronicleQueue cq = net.openhft.chronicle.queue.impl.single
+                .SingleChronicleQueueBuilder.binary(q).rollCycle(net.openhft.chronicle.queue.rollcycles.TestRollCycles
+                        .TEST_SECONDLY).timeProvider(clock).build();
+             net.openhft.chronicle.queue.ExcerptAppender a = cq.createAppender()) {
+            io.moeagent.format.RouteRecordWriter w = new io.moeagent.format.RouteRecordWriter(a);
+            w.writeMeta(TestQueues.meta(io.moeagent.format.RouteFormat.SCHEMA_VERSION, 64, 8, new int[] {0})
+                    .withRun(run, "h"));
+            for (int s = 0; s < 2 * steps; s++) {
+                if (s == steps) {
+                    clock.advanceMillis(1000);
+                }
+                int tokens = 16;
+                long[] req = new long[tokens];
+                int[] pos = new int[tokens];
+                for (int i = 0; i < tokens; i++) {
+                    req[i] = i;
+                    pos[i] = s;
+                }
+                w.writeStep(run, s, io.moeagent.format.RouteFormat.PHASE_DECODE, tokens, req, pos, null, null);
+                int[] ids = new int[tokens * 8];
+                float[] wt = new float[tokens * 8];
+                TestQueues.fillRoutes(new java.util.Random(s), 64, 8, tokens, ids, wt);
+                w.writeRoute(run, s, 0, tokens, 8, ids, wt, false);
+            }
+        }
+        List<Path> files;
+        try (Stream<Path> st = Files.list(q)) {
+            files = st.filter(p -> p.toString().endsWith(".cq4")).sorted().toList();
+        }
+        assertEquals(2, files.size(), files.toString());
+        try (FileChannel ch = FileChannel.open(files.get(0), StandardOpenOption.WRITE)) {
+            ch.truncate(650_001); // TEST_SECONDLY files have their first record at ~512 KB
+        }
+        Path out = tmp.resolve("two-cycles.jsonl");
+        Cli.Result r = Cli.run("export", "--queue", q.toString(), "--out", out.toString());
+        assertEquals(ExitCodes.OK, r.code(), r.err());
+        assertTrue(r.err().contains(files.get(0).getFileName() + " is cut short at 650001 bytes"), r.err());
+        List<String> lines = Files.readAllLines(out);
+        long secondCycle = lines.stream().filter(l -> l.matches(".*\"token_idx\":(2[0-9][0-9]|3[0-9][0-9]),.*")).count();
+        assertEquals(16L * steps, secondCycle, "every row of the second file");
+        assertTrue(lines.size() - 1 - secondCycle > 0 && lines.size() - 1 - secondCycle < 16L * steps,
+                () -> "a part of the first file: " + (lines.size() - 1 - secondCycle));
+    }
 }
