@@ -121,8 +121,9 @@ public final class RouteQueueReader implements AutoCloseable {
                 }
                 if (cut != null && cut.dataDocuments() == 0) {
                     throw new RouteFormatException("queue file " + f + " is cut short at " + cut.length() + " bytes,"
-                            + " before its first record: it holds nothing readable, and a reader cannot pass it;"
-                            + " move it out of " + dir + " to read the other files");
+                            + " before its first record (inside its header and index): it holds nothing readable"
+                            + (files.size() == 1 ? ", and it is the queue's only file"
+                            : ", and a reader cannot pass it; move it out of " + dir + " to read the other files"));
                 }
                 if (cut != null) {
                     byName.put(f.getFileName().toString(), cut);
