@@ -98,9 +98,30 @@ public final class FollowCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * A queue file exists and none is still empty: Chronicle creates a cycle file and sizes it a moment later, and
+     * a reader opening it in between would take it for a file cut short.
+     */
+    private boolean queueReady() {
+        if (!(Files.isDirectory(queue) && RouteQueueReader.hasQueueFiles(queue))) {
+            return false;
+        }
+        try (java.util.stream.Stream<java.nio.file.Path> files = Files.list(queue)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".cq4")).allMatch(p -> {
+                try {
+                    return Files.size(p) > 0;
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     private boolean waitForQueue(PrintWriter out, long deadline) throws InterruptedException {
         boolean told = false;
-        while (!(Files.isDirectory(queue) && RouteQueueReader.hasQueueFiles(queue))) {
+        while (!queueReady()) {
             if (!told) {
                 out.println("follow: waiting for a queue in " + queue + " (start the host with the agent; Ctrl-C to"
                         + " stop)");
