@@ -29,7 +29,23 @@ AGENT_JAR=agent/target/moe-agent.jar
 ANALYZER_JAR=analyzer/target/analyzer.jar
 
 fail() { echo "test.sh: $*" >&2; exit 1; }
+bad_input() { echo "test.sh: $*" >&2; exit 2; }
 step() { printf '\n== %s\n' "$*" >&2; }
+
+# test.sh deletes only a folder it created itself, which it marks with this file; any other existing OUT is kept.
+OUT_MARK=.created-by-moe-agent-test.sh
+if [[ -e $OUT || -L $OUT ]]; then
+  if [[ -L $OUT || ! -d $OUT ]]; then
+    bad_input "OUT=$OUT exists and is not a folder test.sh created; choose another OUT (nothing was deleted)"
+  elif [[ -f $OUT/$OUT_MARK ]]; then
+    rm -rf -- "$OUT"
+  elif [[ -n $(ls -A -- "$OUT") ]]; then
+    bad_input "OUT=$OUT is a folder test.sh did not create (no $OUT_MARK in it) and is not empty; choose another"\
+" OUT, or empty or remove it yourself (nothing was deleted)"
+  fi
+fi
+mkdir -p "$OUT"
+: >"$OUT/$OUT_MARK"
 
 # Build what is out of date: any jar missing, or a source or pom newer than the oldest jar.
 needs_build() {
@@ -45,7 +61,6 @@ if needs_build; then
 fi
 [[ -z ${PROMPTS:-} || -f $PROMPTS ]] || fail "PROMPTS=$PROMPTS is not a file"
 
-rm -rf "$OUT"
 mkdir -p "$OUT/runs" "$OUT/logs"
 QUEUE="$OUT/queue"
 
@@ -91,16 +106,21 @@ analyzer export --queue "$QUEUE" --out "$OUT/routes.jsonl" >&2 || fail "export f
 step "validating against that run's report"
 analyzer validate "$OUT/routes.jsonl" --run "$LAST_AGENT_RUN" >&2 || fail "validation failed"
 step "statistics"
-analyzer stats "$OUT/routes.jsonl" --json "$OUT/stats.json" >"$OUT/stats.txt" || fail "stats failed"
+analyzer stats "$OUT/routes.jsonl" --json "$OUT/stats.json" >"$OUT/stats.txt.tmp" || fail "stats failed"
+mv -f "$OUT/stats.txt.tmp" "$OUT/stats.txt"
 step "plots"
 analyzer plot "$OUT/routes.jsonl" --layer 0 --out "$OUT/hist-layer0.png" >&2 || fail "plot (layer 0) failed"
 analyzer plot "$OUT/routes.jsonl" --out "$OUT/hist.png" --heatmap "$OUT/heatmap.png" >&2 || fail "plot failed"
 step "comparing runs"
 set +e
-analyzer compare "$OUT"/runs/*.json --json "$OUT/compare.json" >"$OUT/compare.txt"
+analyzer compare "$OUT"/runs/*.json --json "$OUT/compare.json" >"$OUT/compare.txt.tmp"
 compare_rc=$?
 set -e
+mv -f "$OUT/compare.txt.tmp" "$OUT/compare.txt"
 cat "$OUT/compare.txt" >&2
+# compare: 0 identical outputs, 1 outputs differ, 2 (or anything else) it could not read the run reports
+(( compare_rc <= 1 )) || fail "compare could not read the run reports (exit $compare_rc: bad input, see above);"\
+" this says nothing about whether outputs differ"
 
 records=$(( $(wc -l <"$OUT/routes.jsonl") - 1 ))
 # From the 'all phases' table of stats.txt: per-layer normalised entropy (mean, min, max) and the pooled figure.

@@ -46,8 +46,8 @@ public final class CompareCommand implements Callable<Integer> {
             printTable(c, out);
         }
         if (json != null) {
-            try (OutputStream os = Outputs.open(json)) {
-                writeJson(c, os);
+            try {
+                io.moeagent.analyzer.io.AtomicOutput.write(json, os -> writeJson(c, os));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -2,13 +2,18 @@ package io.moeagent.analyzer.export;
 
 import io.moeagent.analyzer.ExitCodes;
 import io.moeagent.analyzer.Outputs;
+import io.moeagent.analyzer.io.AtomicOutput;
 import io.moeagent.analyzer.source.QueueRoutes;
 import io.moeagent.analyzer.source.ReadCounts;
+import io.moeagent.analyzer.source.RouteRow;
 import io.moeagent.format.MetaRecord;
-import java.io.OutputStream;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,13 +25,20 @@ import picocli.CommandLine.Spec;
         description = {"Writes a route queue as JSONL: a meta line, then one line per token and recorded layer,"
                 + " in queue order (step by step, within a step layer by layer as recorded, within a layer the"
                 + " step's token rows in order).",
-                "Routes with no step record before them and pad rows are counted and reported, not exported."})
+                "A queue holding several runs (recording sessions appended to one directory) is written as a merged"
+                + " file, one source per run (req_id \"RUNID:ID\"), unless --run selects one.",
+                "Routes with no step record before them, pad rows, records that fail their checksum and the part of"
+                + " a file cut short are counted and reported, not exported. The output appears whole or not at all."})
 public final class ExportCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
     @Option(names = "--queue", required = true, paramLabel = "DIR", description = "The agent's queue directory.")
     Path queue;
+
+    @Option(names = "--run", paramLabel = "RUNID",
+            description = "Only this run (16 hex digits, as the meta line's run_id; 0 for a schema-1 queue).")
+    String run;
 
     @Mixin
     ExportOptions output = new ExportOptions();
@@ -35,18 +47,34 @@ public final class ExportCommand implements Callable<Integer> {
     public Integer call() {
         RowFilter filter = output.filter();
         PrintWriter report = Outputs.reportStream(spec, output.out);
+        List<QueueRoutes.Run> runs = QueueRoutes.scanRuns(queue);
+        if (run != null) {
+            runs = List.of(QueueRoutes.pickRun(runs, run, queue));
+        }
         long lines;
         ReadCounts counts;
         try (QueueRoutes routes = QueueRoutes.open(queue);
-             OutputStream os = Outputs.open(output.out);
-             RouteJsonlWriter writer = new RouteJsonlWriter(os)) {
-            ExportVisitor visitor = new ExportVisitor(writer, filter, output.layers, queue);
+             AtomicOutput out = AtomicOutput.open(output.out);
+             RouteJsonlWriter writer = new RouteJsonlWriter(out.stream())) {
+            if (run != null) {
+                routes.selectRun(runs.get(0).runId());
+            }
+            ExportVisitor visitor = new ExportVisitor(writer, filter, runs.size() > 1);
+            writeMeta(writer, filter, runs);
             routes.readAll(visitor);
             writer.flush();
             lines = writer.routeLines();
             counts = routes.counts();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            out.commit();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (runs.size() > 1) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("export: the queue holds " + runs.size() + " runs (" + String.join(", ",
+                    runs.stream().map(QueueRoutes.Run::idText).toList()) + "); wrote them as sources of one merged"
+                    + " file (req_id \"RUNID:ID\"); select one with --run RUNID");
+            err.flush();
         }
         report.println("exported " + lines + " route lines from " + queue + " to " + output.out);
         Outputs.reportSkipped(spec, counts);
@@ -54,31 +82,62 @@ public final class ExportCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    /** Writes the meta line when the meta record arrives, then every kept row. */
+    private void writeMeta(RouteJsonlWriter writer, RowFilter filter, List<QueueRoutes.Run> runs) {
+        MetaRecord first = runs.get(0).meta();
+        if (runs.size() == 1) {
+            writer.writeMeta(first, checkedLayers(first, filter, output.layers, queue), filter.phase().name(),
+                    List.of(), order(runs.get(0).engineOrder()));
+            return;
+        }
+        TreeSet<Integer> union = new TreeSet<>();
+        List<RouteJsonlWriter.Source> sources = new ArrayList<>();
+        boolean engine = false;
+        for (QueueRoutes.Run r : runs) {
+            MergeCommand.checkSameModel(runs.get(0), r, queue);
+            for (int l : filter.narrow(r.meta().layersRecorded())) {
+                union.add(l);
+            }
+            engine |= r.engineOrder();
+            sources.add(new RouteJsonlWriter.Source(r.idText(), queue.toString(), r.meta(), order(r.engineOrder())));
+        }
+        if (output.layers != null && !output.layers.isEmpty() && union.isEmpty()) {
+            throw new io.moeagent.analyzer.AnalyzerException("--layers " + output.layers + ": none of these layers was"
+                    + " recorded in " + queue);
+        }
+        writer.writeMeta(first, union.stream().mapToInt(Integer::intValue).toArray(), filter.phase().name(), sources,
+                order(engine));
+    }
+
+    static String order(boolean engine) {
+        return engine ? RouteJsonlWriter.ORDER_ENGINE : RouteJsonlWriter.ORDER_BEST_FIRST;
+    }
+
+    /** Writes every kept row; in a merged export, each request id prefixed with its run id. */
     static final class ExportVisitor implements QueueRoutes.RowVisitor {
         private final RouteJsonlWriter writer;
         private final RowFilter filter;
-        private final List<Integer> requestedLayers;
-        private final Path queue;
+        private final boolean prefixRuns;
+        private long prefixRun = Long.MIN_VALUE;
+        private String prefix;
 
-        ExportVisitor(RouteJsonlWriter writer, RowFilter filter, List<Integer> requestedLayers, Path queue) {
+        ExportVisitor(RouteJsonlWriter writer, RowFilter filter, boolean prefixRuns) {
             this.writer = writer;
             this.filter = filter;
-            this.requestedLayers = requestedLayers;
-            this.queue = queue;
+            this.prefixRuns = prefixRuns;
         }
 
         @Override
         public void onMeta(MetaRecord meta) {
-            writer.writeMeta(meta, checkedLayers(meta, filter, requestedLayers, queue), filter.phase().name(),
-                    List.of());
         }
 
         @Override
-        public void onRow(long requestId, int position, int layer, boolean prefill,
-                          int[] ids, int offset, int k, float[] weights) {
-            if (filter.keeps(layer, prefill)) {
-                writer.writeRoute(requestId, position, layer, prefill, ids, offset, k, weights);
+        public void onRow(RouteRow row) {
+            if (filter.keeps(row.layer, row.prefill())) {
+                if (prefixRuns && row.runId != prefixRun) {
+                    prefixRun = row.runId;
+                    prefix = io.moeagent.format.RouteFormat.runIdText(row.runId) + ":";
+                }
+                writer.writeRoute(prefixRuns ? prefix : null, row);
             }
         }
     }

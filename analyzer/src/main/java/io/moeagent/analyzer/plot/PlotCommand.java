@@ -52,7 +52,7 @@ public final class PlotCommand implements Callable<Integer> {
         if (width < 2 || height < 1.5 || width > 40 || height > 40) {
             throw new AnalyzerException("--width/--height " + width + "x" + height + " inches: use 2..40 x 1.5..40");
         }
-        TallyLoader.Loaded all = TallyLoader.load(source.queue, source.jsonl, null);
+        TallyLoader.Loaded all = TallyLoader.load(source, null);
         PrintWriter msg = spec.commandLine().getOut();
         try {
             if (out != null) {

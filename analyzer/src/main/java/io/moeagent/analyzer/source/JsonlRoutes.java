@@ -55,6 +55,7 @@ public final class JsonlRoutes {
         try (InputStream in = Files.newInputStream(file)) {
             ByteLines lines = new ByteLines(in);
             Route r = new Route();
+            int cap = Integer.MAX_VALUE;
             while (lines.next()) {
                 lineNo++;
                 try (JsonParser p = FACTORY.createParser(lines.line, lines.lineStart, lines.lineLength)) {
@@ -64,13 +65,15 @@ public final class JsonlRoutes {
                             throw bad(file, 1, "the first line is not a JSON object; expected the meta line");
                         }
                         JsonNode meta = MAPPER.readTree(p);
-                        visitor.onMeta(runInfo(file, meta));
+                        RunInfo info = runInfo(file, meta);
+                        cap = info.topK();
+                        visitor.onMeta(info);
                     } else {
                         if (t != JsonToken.START_OBJECT) {
                             throw bad(file, lineNo, t == null ? "empty line" : "not a JSON object");
                         }
                         r.line = lineNo;
-                        if (readRoute(file, p, r)) {
+                        if (readRoute(file, p, r, cap)) {
                             visitor.onRoute(r);
                         }
                     }
@@ -120,7 +123,7 @@ public final class JsonlRoutes {
     }
 
     /** @return false for a line that is not a route (skipped) */
-    private static boolean readRoute(Path file, JsonParser p, Route r) throws IOException {
+    private static boolean readRoute(Path file, JsonParser p, Route r, int cap) throws IOException {
         boolean route = false;
         boolean haveLayer = false;
         boolean haveIds = false;
@@ -144,6 +147,8 @@ public final class JsonlRoutes {
                     expect(file, r.line, t == JsonToken.START_ARRAY, "topk_ids is not an array");
                     int k = 0;
                     while (p.nextToken() != JsonToken.END_ARRAY) {
+                        // bounded by the meta line's top_k before anything is held
+                        expect(file, r.line, k < cap, "topk_ids has more than top_k (" + cap + ") entries");
                         if (k == r.ids.length) {
                             r.ids = Arrays.copyOf(r.ids, k * 2);
                         }
@@ -157,6 +162,7 @@ public final class JsonlRoutes {
                         expect(file, r.line, t == JsonToken.START_ARRAY, "topk_weights is neither an array nor null");
                         int k = 0;
                         while (p.nextToken() != JsonToken.END_ARRAY) {
+                            expect(file, r.line, k < cap, "topk_weights has more than top_k (" + cap + ") entries");
                             if (k == r.weights.length) {
                                 r.weights = Arrays.copyOf(r.weights, k * 2);
                             }

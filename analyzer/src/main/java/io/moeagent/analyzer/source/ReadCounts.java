@@ -13,7 +13,13 @@ public final class ReadCounts {
     /** Rows of orphan records, plus rows of a route beyond its step's token count. */
     public long orphanRows;
     public long undecodableRecords;
+    /** Schema-2 records whose CRC32C did not match (damaged on disk, or zero-filled by a full disk): never decoded. */
+    public long corruptRecords;
+    /** One line per queue file found cut short (truncated or partly copied); reading stopped before each cut. */
+    public final java.util.List<String> cutFiles = new java.util.ArrayList<>();
     public long extraMetaRecords;
+    /** Route records of a run whose meta record was never read (damaged or lost). */
+    public long routesWithoutMeta;
     public long repeatedStepIds;
     /** Steps with fewer route records than recorded layers (a truncated queue, or one still being written). */
     public long incompleteSteps;
@@ -27,7 +33,10 @@ public final class ReadCounts {
         orphanRouteRecords += o.orphanRouteRecords;
         orphanRows += o.orphanRows;
         undecodableRecords += o.undecodableRecords;
+        corruptRecords += o.corruptRecords;
+        cutFiles.addAll(o.cutFiles);
         extraMetaRecords += o.extraMetaRecords;
+        routesWithoutMeta += o.routesWithoutMeta;
         repeatedStepIds += o.repeatedStepIds;
         incompleteSteps += o.incompleteSteps;
     }
@@ -46,12 +55,23 @@ public final class ReadCounts {
             sb.append(undecodableRecords).append(" records cut short or undecodable (the queue is truncated or was"
                     + " being written); every complete record was read; ");
         }
+        if (corruptRecords > 0) {
+            sb.append(corruptRecords).append(" records failed their checksum (damaged on disk, or zero-filled by a"
+                    + " full disk): counted, never read as data; ");
+        }
+        for (String cut : cutFiles) {
+            sb.append(cut).append("; ");
+        }
         if (incompleteSteps > 0) {
             sb.append(incompleteSteps).append(" steps lack route records for some recorded layers (the queue ends"
                     + " mid-step: truncated, or the host stopped or is still writing); ");
         }
         if (extraMetaRecords > 0) {
             sb.append(extraMetaRecords).append(" further meta records ignored (the first one applies); ");
+        }
+        if (routesWithoutMeta > 0) {
+            sb.append(routesWithoutMeta).append(" route records of a run whose meta record was not read (damaged or"
+                    + " lost); ");
         }
         if (sb.length() == 0) {
             return null;

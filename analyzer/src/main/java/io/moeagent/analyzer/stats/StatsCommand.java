@@ -2,9 +2,9 @@ package io.moeagent.analyzer.stats;
 
 import io.moeagent.analyzer.ExitCodes;
 import io.moeagent.analyzer.Outputs;
+import io.moeagent.analyzer.io.AtomicOutput;
 import io.moeagent.analyzer.source.RouteSourceOptions;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.concurrent.Callable;
@@ -39,7 +39,7 @@ public final class StatsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        TallyLoader.Loaded loaded = TallyLoader.load(source.queue, source.jsonl, layer);
+        TallyLoader.Loaded loaded = TallyLoader.load(source, layer);
         if (layer != null && loaded.tally().layers().length == 0) {
             throw new io.moeagent.analyzer.AnalyzerException("--layer " + layer + ": no routes of that layer in "
                     + loaded.source() + " (layers logged: " + java.util.Arrays.toString(loaded.layersLogged()) + ")");
@@ -50,8 +50,8 @@ public final class StatsCommand implements Callable<Integer> {
             report.printTable(out);
         }
         if (json != null) {
-            try (OutputStream os = Outputs.open(json)) {
-                report.writeJson(os);
+            try {
+                AtomicOutput.write(json, report::writeJson);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -59,6 +59,10 @@ public final class StatsCommand implements Callable<Integer> {
         if (loaded.tally().invalidRows() > 0) {
             spec.commandLine().getErr().println("stats: " + loaded.tally().invalidRows() + " rows with an expert id"
                     + " outside [0, " + loaded.tally().experts() + ") were not counted");
+        }
+        if (loaded.runs() > 1) {
+            spec.commandLine().getErr().println("stats: the queue holds " + loaded.runs() + " runs; these statistics"
+                    + " pool them (select one with --run RUNID)");
         }
         Outputs.reportSkipped(spec, loaded.counts());
         spec.commandLine().getErr().flush();

@@ -4,6 +4,7 @@ import io.moeagent.analyzer.AnalyzerException;
 import io.moeagent.analyzer.source.JsonlRoutes;
 import io.moeagent.analyzer.source.QueueRoutes;
 import io.moeagent.analyzer.source.ReadCounts;
+import io.moeagent.analyzer.source.RouteSourceOptions;
 import io.moeagent.format.MetaRecord;
 import java.nio.file.Path;
 
@@ -11,7 +12,11 @@ import java.nio.file.Path;
 public final class TallyLoader {
     /** What was read: the tally plus the run's description. */
     public record Loaded(RoutingTally tally, String modelId, int topK, int[] layersLogged, ReadCounts counts,
-                         String source) {
+                         String source, int runs) {
+        public Loaded(RoutingTally tally, String modelId, int topK, int[] layersLogged, ReadCounts counts,
+                      String source) {
+            this(tally, modelId, topK, layersLogged, counts, source, 1);
+        }
     }
 
     private TallyLoader() {
@@ -22,16 +27,46 @@ public final class TallyLoader {
         if ((queue == null) == (jsonl == null)) {
             throw new AnalyzerException("give either --queue DIR or a routes.jsonl file (not both, not neither)");
         }
-        return queue != null ? fromQueue(queue, onlyLayer) : fromJsonl(jsonl, onlyLayer);
+        return queue != null ? fromQueue(queue, null, onlyLayer) : fromJsonl(jsonl, onlyLayer);
+    }
+
+    /** As {@link #load(Path, Path, Integer)}, honouring {@code --run}. */
+    public static Loaded load(RouteSourceOptions source, Integer onlyLayer) {
+        if (source.run != null && source.queue == null) {
+            throw new AnalyzerException("--run selects a run of a queue; give it with --queue DIR (an exported file"
+                    + " holds the runs it was exported with)");
+        }
+        if (source.run == null) {
+            return load(source.queue, source.jsonl, onlyLayer);
+        }
+        if (source.jsonl != null) {
+            throw new AnalyzerException("give either --queue DIR or a routes.jsonl file (not both, not neither)");
+        }
+        QueueRoutes.Run run = QueueRoutes.pickRun(QueueRoutes.scanRuns(source.queue), source.run, source.queue);
+        return fromQueue(source.queue, run.runId(), onlyLayer);
     }
 
     public static Loaded fromQueue(Path dir, Integer onlyLayer) {
+        return fromQueue(dir, null, onlyLayer);
+    }
+
+    /** Tallies run {@code runOrNull} of the queue, or every run pooled (they must count the same experts). */
+    public static Loaded fromQueue(Path dir, Long runOrNull, Integer onlyLayer) {
         try (QueueRoutes routes = QueueRoutes.open(dir)) {
+            if (runOrNull != null) {
+                routes.selectRun(runOrNull);
+            }
             RoutingTally[] tally = new RoutingTally[1];
             routes.readAll(new QueueRoutes.RowVisitor() {
                 @Override
                 public void onMeta(MetaRecord meta) {
-                    tally[0] = new RoutingTally(checkedExperts(meta.numExperts(), dir.toString()));
+                    int experts = checkedExperts(meta.numExperts(), dir.toString());
+                    if (tally[0] == null) {
+                        tally[0] = new RoutingTally(experts);
+                    } else if (tally[0].experts() != experts) {
+                        throw new AnalyzerException(dir + " holds runs of models with different expert counts ("
+                                + tally[0].experts() + " and " + experts + "); select one with --run RUNID");
+                    }
                 }
 
                 @Override
@@ -44,7 +79,8 @@ public final class TallyLoader {
                 }
             });
             MetaRecord m = routes.meta();
-            return new Loaded(tally[0], m.modelId(), m.topK(), m.layersRecorded(), routes.counts(), dir.toString());
+            return new Loaded(tally[0], m.modelId(), m.topK(), m.layersRecorded(), routes.counts(), dir.toString(),
+                    routes.runs());
         }
     }
 
