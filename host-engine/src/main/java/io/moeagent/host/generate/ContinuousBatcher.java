@@ -63,6 +63,7 @@ public final class ContinuousBatcher implements AutoCloseable {
     private long nextStepId;
     private long generatedTokens;
     private boolean closed;
+    private volatile boolean aborted;
 
     public ContinuousBatcher(Qwen2MoeModel model, int[] eosTokenIds, Map<String, String> runInfo, Limits limits,
                              GenerationProgress progress) {
@@ -93,12 +94,27 @@ public final class ContinuousBatcher implements AutoCloseable {
     /** Stops admitting, lets running and waiting requests finish, then stops the engine thread. */
     @Override
     public void close() {
+        close(Long.MAX_VALUE);
+    }
+
+    /**
+     * Stops admitting and lets running and waiting requests finish for up to {@code graceMillis}; then the rest get
+     * {@link Listener#onError} and the engine thread stops after its current step.
+     */
+    public void close(long graceMillis) {
         synchronized (this) {
             closed = true;
             notifyAll();
         }
         try {
-            engine.join();
+            engine.join(graceMillis == Long.MAX_VALUE ? 0 : Math.max(1, graceMillis));
+            if (engine.isAlive()) {
+                aborted = true;
+                synchronized (this) {
+                    notifyAll();
+                }
+                engine.join();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -135,6 +151,15 @@ public final class ContinuousBatcher implements AutoCloseable {
      * drained.
      */
     private boolean admit() {
+        if (aborted) {
+            IllegalStateException stopping = new IllegalStateException("the server is shutting down");
+            failRunning(stopping);
+            synchronized (this) {
+                waiting.forEach(row -> row.listener.onError(stopping));
+                waiting.clear();
+            }
+            return false;
+        }
         for (int s = 0; s < slots.length; s++) {
             if (slots[s] != null && slots[s].handle.cancelled) {
                 slots[s] = null;
