@@ -76,6 +76,21 @@ class ServerLimitsTest {
         }
     }
 
+    /**
+     * The idle timeout is about silent connections, not slow answers: a whole answer that takes longer than the
+     * timeout to compute (no byte written meanwhile) still arrives.
+     */
+    @Test
+    void aSlowAnswerOutlastsTheIdleTimeout() throws Exception {
+        long start = System.nanoTime();
+        HttpResponse<String> r = server.post("/v1/completions", "{\"prompt\": \"Tell me a story\", \"max_tokens\": 600}");
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertEquals(200, r.statusCode(), r.body());
+        assertTrue(JSON.readTree(r.body()).get("usage").get("completion_tokens").asInt() > 0);
+        org.junit.jupiter.api.Assumptions.assumeTrue(seconds > 1.5,
+                "the answer took only " + seconds + " s, less than the 1.5 s idle timeout: nothing was exercised");
+    }
+
     /** An over-size body gets a 413 JSON error (not a reset), announced by Content-Length ... */
     @Test
     void oversizeContentLengthGets413Json() throws Exception {
