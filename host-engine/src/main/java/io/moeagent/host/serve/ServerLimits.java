@@ -15,8 +15,4 @@ public record ServerLimits(int threads, int maxConnections, long idleTimeoutMill
                     + " header bytes (>= 1024), " + maxBodyBytes + " body bytes");
         }
     }
-
-    public ServerLimits withIdleTimeout(long millis) {
-        return new ServerLimits(threads, maxConnections, millis, maxHeaderBytes, maxBodyBytes);
-    }
 }
