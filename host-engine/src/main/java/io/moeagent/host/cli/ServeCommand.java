@@ -81,7 +81,7 @@ public final class ServeCommand implements Callable<Integer> {
                 ServerLimits.DEFAULT.maxHeaderBytes(), ServerLimits.DEFAULT.maxBodyBytes());
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        EngineSession engine = EngineSession.open(model);
+        EngineSession engine = EngineSession.open(model, err);
         ContinuousBatcher batcher;
         CompletionServer server;
         try {
@@ -110,6 +110,9 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }, "host-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdown);
+        if (engine.deviceNote != null) {
+            err.println(engine.deviceNote);
+        }
         out.println("listening on port " + server.port());
         out.flush();
         err.println("serving " + engine.checkpoint.modelId() + " on http://" + bindAddress + ":" + server.port()
