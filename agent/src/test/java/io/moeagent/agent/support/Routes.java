@@ -13,8 +13,12 @@ import java.util.Map;
 
 /** Everything in a queue, decoded with the format's own reader and flattened to one row per routed token. */
 public final class Routes {
-    /** One token row of one route record. */
-    public record Row(long stepId, boolean prefill, int layer, long request, int position, int[] ids, float[] weights) {
+    /**
+     * One token row of one route record; {@code phase} is the row's own phase ({@link StepRecord#rowPhase}), {@code
+     * tokenId} its input token (-1 when the step record has none).
+     */
+    public record Row(long stepId, boolean prefill, int layer, long request, int position, int[] ids, float[] weights,
+                      byte phase, int tokenId) {
         public String key() {
             return request + "/" + position + "/" + layer;
         }
@@ -62,7 +66,7 @@ public final class Routes {
                             }
                         }
                         r.rows.add(new Row(route.stepId(), s.prefill(), route.layer(), s.requestId(row),
-                                s.position(row), ids, w));
+                                s.position(row), ids, w, s.rowPhase(row), s.hasTokenIds() ? s.tokenId(row) : -1));
                     }
                 }
             });
