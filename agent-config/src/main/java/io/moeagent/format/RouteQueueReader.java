@@ -404,8 +404,7 @@ public final class RouteQueueReader implements AutoCloseable {
             grow(Math.max(length, 2 * buf.capacity()));
         }
         buf.clear().limit(length);
-        b.read(buf);
-        if (buf.position() != length) {
+        if (b.read(buf.array(), 0, length) != length) {
             skipped++;
             return;
         }
@@ -590,7 +589,7 @@ public final class RouteQueueReader implements AutoCloseable {
 
     private void grow(int capacity) {
         int cap = (capacity + 7) & ~7;
-        buf = ByteBuffer.allocateDirect(cap).order(ByteOrder.LITTLE_ENDIAN);
+        buf = ByteBuffer.allocate(cap).order(ByteOrder.LITTLE_ENDIAN);
         longs = buf.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(0).asLongBuffer();
         ints = buf.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(0).asIntBuffer();
         floats = buf.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(0).asFloatBuffer();
