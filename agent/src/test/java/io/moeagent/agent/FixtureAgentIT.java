@@ -115,10 +115,17 @@ class FixtureAgentIT {
         assertEquals(5, routes.steps.size(), "a layer index that does not increase starts a new step");
         assertEquals(15, routes.routeRecords);
         assertEquals(0, routes.orphanRoutes);
+        // no step context, no request scope: the agent numbers one request for the thread and the rows' positions
+        // within it (step 0 has 4 rows, then one row per step)
         for (Routes.Row row : routes.rows) {
-            assertEquals(-1, row.request());
-            assertEquals(-1, row.position());
+            assertEquals(0, row.request());
         }
+        for (int layer = 0; layer < 3; layer++) {
+            int l = layer;
+            assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7), routes.rows.stream().filter(x -> x.layer() == l)
+                    .map(Routes.Row::position).toList(), "positions in layer " + layer);
+        }
+        assertEquals(routes.routeRecords, routes.rows.stream().map(Routes.Row::stepId).distinct().count() * 3);
         // step s, layer l: ids[i] = (s + l + i) % 60 over the call's rows
         Routes.Row first = routes.rows.stream().filter(x -> x.stepId() == 0 && x.layer() == 2).findFirst().orElseThrow();
         assertArrayEquals(new int[] {2, 3}, first.ids());
