@@ -137,7 +137,7 @@ class AgentConfigTest {
         assertEquals("com.github.tjake.jlama.model.MoEBlock", p.className());
         assertEquals("topk", p.methodName());
         assertTrue(p.weights().gather());
-        assertArrayEquals(new String[] {"expertResults"}, p.weights().fields());
+        assertArrayEquals(new String[] {"expertResults", "b"}, p.weights().fields());
         assertEquals(ValuePath.Scope.LAYER, p.layer().scope());
         assertEquals(-1, p.layer().argumentIndex());
         assertEquals(ValuePath.Scope.STEP, p.position().scope());
@@ -187,7 +187,7 @@ class AgentConfigTest {
         for (String key : AgentConfig.KEYS) {
             assertTrue(table.contains("| `" + key + "` |"), key);
         }
-        assertTrue(table.contains("`this.expertResults[ids]`"), table);
+        assertTrue(table.contains("`this.expertResults.b[ids]`"), table);
     }
 
     private void assertMessage(String args, String... parts) {
