@@ -20,7 +20,9 @@ import picocli.CommandLine.Spec;
         description = {"Writes a route queue as JSONL: a meta line, then one line per token and recorded layer,"
                 + " in queue order (step by step, within a step layer by layer as recorded, within a layer the"
                 + " step's token rows in order).",
-                "Routes with no step record before them and pad rows are counted and reported, not exported."})
+                "Routes with no step record before them and pad rows are counted and reported, not exported; rows with an"
+                        + " unknown request or position are reported too and make the exit code 1.",
+                "A meta record without the number of experts gets it inferred from the data (one stderr line)."})
 public final class ExportCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -37,10 +39,11 @@ public final class ExportCommand implements Callable<Integer> {
         PrintWriter report = Outputs.reportStream(spec, output.out);
         long lines;
         ReadCounts counts;
+        int inferred = ExpertCount.inferIfUnknown(queue);
         try (QueueRoutes routes = QueueRoutes.open(queue);
              OutputStream os = Outputs.open(output.out);
              RouteJsonlWriter writer = new RouteJsonlWriter(os)) {
-            ExportVisitor visitor = new ExportVisitor(writer, filter, output.layers, queue);
+            ExportVisitor visitor = new ExportVisitor(writer, filter, output.layers, queue, inferred);
             routes.readAll(visitor);
             writer.flush();
             lines = writer.routeLines();
@@ -49,8 +52,17 @@ public final class ExportCommand implements Callable<Integer> {
             throw new java.io.UncheckedIOException(e);
         }
         report.println("exported " + lines + " route lines from " + queue + " to " + output.out);
+        if (inferred > 0) {
+            spec.commandLine().getErr().println("export: " + ExpertCount.note(inferred));
+        }
         Outputs.reportSkipped(spec, counts);
         report.flush();
+        if (counts.skippedRealRows()) {
+            spec.commandLine().getErr().println("export: " + counts.unknownRows + " routing decisions could not be"
+                    + " exported (unknown request or position); the file holds the others");
+            spec.commandLine().getErr().flush();
+            return ExitCodes.CHECK_FAILED;
+        }
         return ExitCodes.OK;
     }
 
@@ -61,7 +73,11 @@ public final class ExportCommand implements Callable<Integer> {
         private final List<Integer> requestedLayers;
         private final Path queue;
 
-        ExportVisitor(RouteJsonlWriter writer, RowFilter filter, List<Integer> requestedLayers, Path queue) {
+        private final int inferredExperts;
+
+        ExportVisitor(RouteJsonlWriter writer, RowFilter filter, List<Integer> requestedLayers, Path queue,
+                      int inferredExperts) {
+            this.inferredExperts = inferredExperts;
             this.writer = writer;
             this.filter = filter;
             this.requestedLayers = requestedLayers;
@@ -70,6 +86,9 @@ public final class ExportCommand implements Callable<Integer> {
 
         @Override
         public void onMeta(MetaRecord meta) {
+            if (inferredExperts > 0) {
+                meta = ExpertCount.withExperts(meta, inferredExperts);
+            }
             writer.writeMeta(meta, checkedLayers(meta, filter, requestedLayers, queue), filter.phase().name(),
                     List.of());
         }

@@ -48,6 +48,14 @@ public final class RouteJsonlWriter implements AutoCloseable {
      * @param phase        which phases were exported: all, prefill or decode
      * @param sources      for a merged export, each queue in order; empty otherwise
      */
+    /**
+     * {@code best_first} when the recording knew the weights (the agent stores rows best-first then), {@code engine}
+     * when its pointcuts named none: the rows are in the engine's order, which need not be best-first.
+     */
+    static String expertOrder(MetaRecord m) {
+        return ("," + m.configuration() + ",").contains(",pointcut.weights=none,") ? "engine" : "best_first";
+    }
+
     public void writeMeta(MetaRecord m, int[] layersLogged, String phase, List<Source> sources) {
         try {
             gen.writeStartObject();
@@ -70,6 +78,10 @@ public final class RouteJsonlWriter implements AutoCloseable {
             gen.writeStringField("configuration", m.configuration());
             gen.writeNumberField("start_time_millis", m.startTimeMillis());
             gen.writeNumberField("pid", m.pid());
+            if (m.schemaVersion() >= 2) {
+                // SCHEMA2.md: run_id and host come first after pid (harden-analyzer), then expert_order
+                gen.writeStringField("expert_order", expertOrder(m));
+            }
             gen.writeStringField("phases_exported", phase);
             writeExtra(m.extra());
             if (!sources.isEmpty()) {

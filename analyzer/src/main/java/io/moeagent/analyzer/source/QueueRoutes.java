@@ -15,7 +15,8 @@ import java.util.Map;
 /**
  * Reads a route queue through {@link RouteQueueReader} and joins every route record to the most recent step
  * record with the same step id, handing out one row per token and layer. Routes whose step was never seen,
- * and pad rows (negative request id or position), are counted, not handed out.
+ * pad rows (a negative request id in the engine's own step context) and rows whose request or position is unknown
+ * (negative, recorded without a step context or scopes) are counted, each with its reason, not handed out.
  */
 public final class QueueRoutes implements AutoCloseable {
     /** Receives joined rows in queue order. The arrays are the reader's, valid only during the call. */
@@ -52,6 +53,8 @@ public final class QueueRoutes implements AutoCloseable {
     }
     private final ReadCounts counts = new ReadCounts();
     private MetaRecord meta;
+    /** Whether request ids come from the engine's step context, so that a negative one marks padding. */
+    private boolean engineMarksPadding = true;
 
     private QueueRoutes(RouteQueueReader reader) {
         this.reader = reader;
@@ -200,6 +203,7 @@ public final class QueueRoutes implements AutoCloseable {
         public void onMeta(MetaRecord m, long index) {
             if (meta == null) {
                 meta = m;
+                engineMarksPadding = !(("," + m.configuration() + ",").contains(",pointcut.step=none,"));
                 out.onMeta(m);
             } else {
                 counts.extraMetaRecords++;
@@ -245,8 +249,12 @@ public final class QueueRoutes implements AutoCloseable {
             for (int i = 0; i < rows; i++) {
                 long request = requests[i];
                 int position = positions[i];
-                if (request < 0 || position < 0) {
+                if (request < 0 && engineMarksPadding) {
                     counts.padRows++;
+                    continue;
+                }
+                if (request < 0 || position < 0) {
+                    counts.unknownRows++;
                     continue;
                 }
                 out.onRow(request, position, layer, prefill, ids, i * k, k, weights);

@@ -60,6 +60,9 @@ public final class StatsCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("stats: " + loaded.tally().invalidRows() + " rows with an expert id"
                     + " outside [0, " + loaded.tally().experts() + ") were not counted");
         }
+        if (loaded.note() != null) {
+            spec.commandLine().getErr().println("stats: " + loaded.note());
+        }
         Outputs.reportSkipped(spec, loaded.counts());
         spec.commandLine().getErr().flush();
         return ExitCodes.OK;

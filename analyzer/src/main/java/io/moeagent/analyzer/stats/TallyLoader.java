@@ -11,7 +11,7 @@ import java.nio.file.Path;
 public final class TallyLoader {
     /** What was read: the tally plus the run's description. */
     public record Loaded(RoutingTally tally, String modelId, int topK, int[] layersLogged, ReadCounts counts,
-                         String source) {
+                         String source, String note) {
     }
 
     private TallyLoader() {
@@ -26,12 +26,14 @@ public final class TallyLoader {
     }
 
     public static Loaded fromQueue(Path dir, Integer onlyLayer) {
+        int inferred = io.moeagent.analyzer.export.ExpertCount.inferIfUnknown(dir);
         try (QueueRoutes routes = QueueRoutes.open(dir)) {
             RoutingTally[] tally = new RoutingTally[1];
             routes.readAll(new QueueRoutes.RowVisitor() {
                 @Override
                 public void onMeta(MetaRecord meta) {
-                    tally[0] = new RoutingTally(checkedExperts(meta.numExperts(), dir.toString()));
+                    tally[0] = new RoutingTally(checkedExperts(inferred > 0 ? inferred : meta.numExperts(),
+                            dir.toString()));
                 }
 
                 @Override
@@ -44,7 +46,8 @@ public final class TallyLoader {
                 }
             });
             MetaRecord m = routes.meta();
-            return new Loaded(tally[0], m.modelId(), m.topK(), m.layersRecorded(), routes.counts(), dir.toString());
+            return new Loaded(tally[0], m.modelId(), m.topK(), m.layersRecorded(), routes.counts(), dir.toString(),
+                    inferred > 0 ? io.moeagent.analyzer.export.ExpertCount.note(inferred) : null);
         }
     }
 
@@ -68,7 +71,7 @@ public final class TallyLoader {
             }
         });
         return new Loaded(tally[0], info[0].modelId(), info[0].topK(), info[0].layersLogged(), counts,
-                file.toString());
+                file.toString(), null);
     }
 
     private static RoutingTally.Phase phase(String p) {
