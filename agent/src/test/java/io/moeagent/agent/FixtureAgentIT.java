@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.moeagent.agent.fixture.FixtureMain;
 import io.moeagent.agent.fixture.FixtureRouter;
 import io.moeagent.agent.support.Forked;
+import io.moeagent.agent.fixture.ScopedRouter;
 import io.moeagent.agent.support.Routes;
 import io.moeagent.format.MetaRecord;
 import io.moeagent.format.StepRecord;
@@ -131,6 +132,47 @@ class FixtureAgentIT {
         assertArrayEquals(new int[] {2, 3}, first.ids());
         assertTrue(routes.steps.get(0).prefill());
         assertFalse(routes.steps.get(1).prefill());
+    }
+
+    @Test
+    void scopedPerRowRouterByConfigurationAlone() throws Exception {
+        Path queue = work.resolve("q");
+        String f = "io.moeagent.agent.fixture.";
+        String options = String.join(",", "pointcut.class=" + f + "ScopedRouter", "pointcut.method=route",
+                "pointcut.ids=return", "pointcut.weights=this.probs[ids]", "pointcut.k=this.topK",
+                "pointcut.layer=layer.this.layerIndex", "pointcut.step=none",
+                "scope.request=" + f + "ScopedModel#generate", "scope.step=" + f + "ScopedModel#forward",
+                "scope.layer=" + f + "ScopedLayer#forward", "meta.num-experts=this.numberOfExperts",
+                "meta.engine=scoped-fixture", "queue=" + queue);
+        // 3 layers, 4 new tokens per request; requests with prompts of 5 and 3 rows
+        Forked.Result r = Forked.run(Forked.fixture(Forked.JAVA, options, List.of(), MAIN, "scoped", "3", "4", "5",
+                "3"), Map.of("MOE_ROUTE_LOG", "1"), work, 120);
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals(List.of(), r.agentLines(), r::toString);
+        Routes routes = Routes.read(queue);
+        assertEquals(ScopedRouter.EXPERTS, routes.metas.get(0).numExperts());
+        assertEquals(2, routes.metas.get(0).topK());
+        assertEquals("scoped-fixture", routes.metas.get(0).engine());
+        assertEquals(2 * (1 + 4), routes.steps.size(), "one step per outermost forward call");
+        assertEquals(routes.steps.size() * 3, routes.routeRecords, "one record per layer and step, not per row");
+        assertEquals((5 + 4 + 3 + 4) * 3, routes.rows.size());
+        assertEquals(0, routes.engineOrderRoutes);
+        assertEquals(2, routes.steps.stream().filter(StepRecord::prefill).count(), "one prefill step per request");
+        int[] rowsOf = {5 + 4, 3 + 4};
+        for (Routes.Row row : routes.rows) {
+            assertTrue(row.request() == 0 || row.request() == 1, row.key());
+            assertTrue(row.position() >= 0 && row.position() < rowsOf[(int) row.request()], row.key());
+            int seed = row.layer() * 1000 + row.position();
+            int a = seed % ScopedRouter.EXPERTS;
+            int b = (seed + 2) % ScopedRouter.EXPERTS;
+            int best = ScopedRouter.prob(seed, a) >= ScopedRouter.prob(seed, b) ? a : b;
+            assertArrayEquals(new int[] {best, best == a ? b : a}, row.ids(), "best-first " + row.key());
+            assertArrayEquals(new float[] {0.4f, 0.3f}, row.weights(), 0f, row.key());
+        }
+        for (long req = 0; req < 2; req++) {
+            long q = req;
+            assertEquals(rowsOf[(int) req] * 3L, routes.rows.stream().filter(x -> x.request() == q).count());
+        }
     }
 
     @Test
