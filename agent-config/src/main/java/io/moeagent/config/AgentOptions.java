@@ -32,7 +32,8 @@ public final class AgentOptions {
     public static final List<Option> ALL = List.of(
             new Option("profile", Group.GENERAL, Profiles.DEFAULT, false,
                     "built-in engine profile: " + String.join(", ", Profiles.names())
-                            + "; sets the pointcut, scope and meta keys, which any source may still override"),
+                            + "; sets the pointcut, scope and meta keys, which any source may still override; `none`:"
+                            + " only this table's defaults (start here for a new engine)"),
             new Option("config", Group.GENERAL, "none", false,
                     "properties file with any of these keys (agent argument only)"),
             new Option("queue", Group.GENERAL, AgentConfig.DEFAULT_QUEUE, false,

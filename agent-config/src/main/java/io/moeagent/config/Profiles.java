@@ -17,6 +17,8 @@ import java.util.TreeMap;
 public final class Profiles {
     /** The profile used when none is named: the bundled host engine. */
     public static final String DEFAULT = "moe-host";
+    /** No profile: only the option table's base defaults (the start for a new engine's own keys). */
+    public static final String NONE = "none";
     private static final List<String> NAMES = List.of(DEFAULT, "jlama-mixtral");
 
     private Profiles() {
@@ -36,8 +38,11 @@ public final class Profiles {
     }
 
     static Map<String, String> read(String name) throws ConfigException {
+        if (name.equals(NONE)) {
+            return new TreeMap<>();
+        }
         if (!NAMES.contains(name)) {
-            throw ConfigException.badValue("profile", name, "one of " + String.join(", ", NAMES));
+            throw ConfigException.badValue("profile", name, "one of " + String.join(", ", NAMES) + ", or " + NONE);
         }
         String resource = "profiles/" + name + ".properties";
         Properties p = new Properties();

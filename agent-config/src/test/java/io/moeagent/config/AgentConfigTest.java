@@ -112,7 +112,8 @@ class AgentConfigTest {
         assertMessage("pointcut.ids=result.ids", "'pointcut.ids'", "'result.ids'", "return");
         assertMessage("pointcut.layer=enclosing.idx", "'pointcut.layer'", "scope.layer=Class#method");
         assertMessage("pointcut.k=step.arg1", "'pointcut.k'", "scope.step=Class#method");
-        assertMessage("profile=vllm", "'profile'", "'vllm'", "moe-host, jlama-mixtral");
+        assertMessage("profile=vllm", "'profile'", "'vllm'", "moe-host, jlama-mixtral, or none");
+        assertMessage("profile=none", "'pointcut.class'", "not set");
         assertMessage("pointcut.ids=return[ids]", "'pointcut.ids'", "[ids] only for pointcut.weights");
         assertMessage("scope.step=Model", "'scope.step'", "Class#method");
         assertMessage("pointcut.weights=layer.foo", "'pointcut.weights'", "needs .this or .argN");
@@ -155,6 +156,17 @@ class AgentConfigTest {
         assertEquals("org.example.Gate",
                 AgentConfig.parse("profile=jlama-mixtral,pointcut.class=org.example.Gate", null, work)
                         .pointcuts().className());
+    }
+
+    @Test
+    void profileNoneStartsFromTheTableDefaultsOnly() throws Exception {
+        AgentConfig c = AgentConfig.parse("profile=none,pointcut.class=org.example.Gate,pointcut.method=route,"
+                + "pointcut.ids=return,pointcut.k=2,pointcut.layer=0", null, work);
+        assertNull(c.pointcuts().weights());
+        assertNull(c.pointcuts().tokens());
+        assertNull(c.pointcuts().step());
+        assertFalse(c.pointcuts().scopes().any());
+        assertEquals(c.describe(), AgentConfig.parse(c.describe(), null, work).describe());
     }
 
     @Test

@@ -138,9 +138,10 @@ class FixtureAgentIT {
     void scopedPerRowRouterByConfigurationAlone() throws Exception {
         Path queue = work.resolve("q");
         String f = "io.moeagent.agent.fixture.";
-        String options = String.join(",", "pointcut.class=" + f + "ScopedRouter", "pointcut.method=route",
-                "pointcut.ids=return", "pointcut.weights=this.probs[ids]", "pointcut.k=this.topK",
-                "pointcut.layer=layer.this.layerIndex", "pointcut.step=none",
+        // profile=none: only the keys given here and the table's defaults (nothing of the host's profile)
+        String options = String.join(",", "profile=none", "pointcut.class=" + f + "ScopedRouter",
+                "pointcut.method=route", "pointcut.ids=return", "pointcut.weights=this.probs[ids]",
+                "pointcut.k=this.topK", "pointcut.layer=layer.this.layerIndex",
                 "scope.request=" + f + "ScopedModel#generate", "scope.step=" + f + "ScopedModel#forward",
                 "scope.layer=" + f + "ScopedLayer#forward", "meta.num-experts=this.numberOfExperts",
                 "meta.engine=scoped-fixture", "queue=" + queue);
