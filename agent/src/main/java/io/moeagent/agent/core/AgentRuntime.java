@@ -3,6 +3,8 @@ package io.moeagent.agent.core;
 import io.moeagent.agent.bridge.RouteBridge;
 import io.moeagent.config.AgentConfig;
 import io.moeagent.config.ConfigException;
+import io.moeagent.config.MetaFacts;
+import io.moeagent.config.MethodRef;
 import io.moeagent.config.Pointcuts;
 import io.moeagent.config.ValuePath;
 import java.io.IOException;
@@ -23,6 +25,7 @@ import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.agent.builder.ResettableClassFileTransformer;
 import net.bytebuddy.asm.Advice;
+import net.bytebuddy.asm.AsmVisitorWrapper;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.dynamic.scaffold.TypeValidation;
@@ -276,11 +279,13 @@ public final class AgentRuntime {
         }
     }
 
-    /** The one argument index the pointcuts read (the advice binds just that one), or -1. */
+    /** The one argument index of the selection method that the pointcuts read (the advice binds just that one), or -1. */
     static int boundArgument(Pointcuts p) throws ConfigException {
         TreeSet<Integer> used = new TreeSet<>();
-        for (ValuePath v : new ValuePath[] {p.ids(), p.weights(), p.tokens(), p.k(), p.layer(), p.step()}) {
-            if (v != null && v.root() == ValuePath.Root.ARGUMENT) {
+        MetaFacts m = p.meta();
+        for (Object o : new Object[] {p.ids(), p.weights(), p.tokens(), p.k(), p.layer(), p.position(), p.step(),
+                m.modelId(), m.engine(), m.engineVersion(), m.numExperts(), m.numLayers(), m.topK()}) {
+            if (o instanceof ValuePath v && v.root() == ValuePath.Root.ARGUMENT) {
                 used.add(v.argumentIndex());
             }
         }
@@ -291,6 +296,10 @@ public final class AgentRuntime {
         return used.isEmpty() ? -1 : used.first();
     }
 
+    /**
+     * Weaves the selection advice and the scope advice; one transformation per class, visiting each of its advised
+     * methods (a class may hold the router and scopes, e.g. a model class with both generate and forward).
+     */
     private static ResettableClassFileTransformer install(Pointcuts p, Instrumentation inst) throws ConfigException {
         int arg = boundArgument(p);
         Advice.WithCustomMapping mapping = Advice.withCustomMapping();
@@ -298,23 +307,36 @@ public final class AgentRuntime {
                 ? mapping.bind(BoundArgument.class, new Advice.OffsetMapping.ForArgument.Unresolved(
                         TypeDescription.Generic.OBJECT, true, Assigner.Typing.DYNAMIC, arg, true))
                 : mapping.bind(BoundArgument.class, NullConstant.INSTANCE, TypeDescription.Generic.OBJECT);
-        Advice selection = mapping.to(SelectionAdvice.class);
-        AgentBuilder.Identified.Extendable builder = new AgentBuilder.Default(
-                new ByteBuddy().with(TypeValidation.DISABLED))
+        Map<String, List<AsmVisitorWrapper>> visitors = new LinkedHashMap<>();
+        visitors.computeIfAbsent(p.className(), c -> new ArrayList<>())
+                .add(mapping.to(SelectionAdvice.class).on(named(p.methodName()).and(not(isAbstract()))));
+        int[] kinds = {RouteBridge.REQUEST, RouteBridge.STEP, RouteBridge.LAYER};
+        MethodRef[] scopes = {p.scopes().request(), p.scopes().step(), p.scopes().layer()};
+        for (int i = 0; i < kinds.length; i++) {
+            if (scopes[i] != null) {
+                Advice scope = Advice.withCustomMapping().bind(ScopeKind.class, (Object) kinds[i]).to(ScopeAdvice.class);
+                visitors.computeIfAbsent(scopes[i].className(), c -> new ArrayList<>())
+                        .add(scope.on(named(scopes[i].methodName()).and(not(isAbstract()))));
+            }
+        }
+        AgentBuilder.Identified.Extendable builder = null;
+        AgentBuilder base = new AgentBuilder.Default(new ByteBuddy().with(TypeValidation.DISABLED))
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
                 .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
-                .with(new Counting())
-                .type(named(p.className()))
-                .transform((DynamicType.Builder<?> b, TypeDescription type, ClassLoader loader, JavaModule module,
-                            java.security.ProtectionDomain pd) ->
-                        b.visit(selection.on(named(p.methodName()).and(not(isAbstract())))));
-        if (p.layerMethod() != null) {
-            Advice scope = Advice.to(LayerScopeAdvice.class);
-            builder = builder.type(named(p.layerMethodClass()))
-                    .transform((DynamicType.Builder<?> b, TypeDescription type, ClassLoader loader, JavaModule module,
-                                java.security.ProtectionDomain pd) ->
-                            b.visit(scope.on(named(p.layerMethodName()).and(not(isAbstract())))));
+                .with(new Counting());
+        for (Map.Entry<String, List<AsmVisitorWrapper>> e : visitors.entrySet()) {
+            List<AsmVisitorWrapper> list = e.getValue();
+            AgentBuilder.Transformer t = (DynamicType.Builder<?> b, TypeDescription type, ClassLoader loader,
+                                          JavaModule module, java.security.ProtectionDomain pd) -> {
+                DynamicType.Builder<?> out = b;
+                for (AsmVisitorWrapper v : list) {
+                    out = out.visit(v);
+                }
+                return out;
+            };
+            builder = builder == null ? base.type(named(e.getKey())).transform(t)
+                    : builder.type(named(e.getKey())).transform(t);
         }
         return builder.installOn(inst);
     }

@@ -1,9 +1,13 @@
 package io.moeagent.agent.core;
 
+import io.moeagent.agent.bridge.RouteBridge;
 import io.moeagent.agent.bridge.RouteSink;
 import io.moeagent.config.AgentConfig;
 import io.moeagent.config.LayerSelection;
+import io.moeagent.config.MetaFacts;
 import io.moeagent.config.Pointcuts;
+import io.moeagent.config.Scopes;
+import io.moeagent.config.ValuePath;
 import io.moeagent.format.MetaRecord;
 import io.moeagent.format.RouteFormat;
 import io.moeagent.format.RouteRecordWriter;
@@ -19,15 +23,22 @@ import net.openhft.chronicle.queue.ChronicleQueue;
 import net.openhft.chronicle.queue.ExcerptAppender;
 
 /**
- * Turns selection-method exits into records: the meta record once (lazily, at the first recorded call), a step
- * record whenever a thread's step id changes, then one route record per recorded layer. One appender per thread;
- * arrays go to Chronicle as bulk copies straight from the host's objects, so after warm-up nothing is allocated.
- * Any failure stops recording with one stderr line; the host never sees an exception.
+ * Turns selection-method exits and scope entries/exits into records: the meta record once (at the first recorded
+ * call), a step record at a step's first route, then one route record per recorded layer and step. Router calls
+ * inside one layer scope call accumulate into one route record (rows in call order); without a layer scope each
+ * call is one record. Where a step begins: at the outermost call of {@code scope.step}; else when the engine's step
+ * context changes its id; else when a layer is not greater than the previous one. Without a step context the agent
+ * numbers requests (one per outermost {@code scope.request} call, else one per thread) and positions (a row's index
+ * within its request, or {@code pointcut.position} + row). One appender per thread; after warm-up nothing is
+ * allocated per row. Any failure stops recording with one stderr line; the host never sees an exception.
  */
 final class RouteRecorder implements RouteSink {
     private static final int HEADER = RouteFormat.DOCUMENT_HEADER;
     private static final Set<String> META_KEYS = Set.of("model_id", "engine", "engine_version", "torch_version",
             "device", "dtype", "seed", "num_layers", "num_experts", "top_k", "moe_layers");
+    private static final int REQUEST = RouteBridge.REQUEST;
+    private static final int STEP = RouteBridge.STEP;
+    private static final int LAYER = RouteBridge.LAYER;
 
     private final ChronicleQueue queue;
     private final AgentConfig config;
@@ -39,10 +50,18 @@ final class RouteRecorder implements RouteSink {
 
     private final ValueReader layer;
     private final ValueReader ids;
+    /** Weights as an array aligned with the ids, or null; {@link #gather} when they are per expert. */
     private final ValueReader weights;
+    private final WeightGather gather;
+    private final boolean recordWeights;
     private final ValueReader tokens;
     private final ValueReader k;
+    private final ValueReader position;
     private final ValueReader step;
+    private final boolean stepScope;
+    private final boolean requestScope;
+    private final boolean layerScope;
+    private final MetaFacts metaFacts;
     private final FieldChain stepId;
     private final FieldChain stepPrefill;
     private final FieldChain stepTokens;
@@ -61,17 +80,22 @@ final class RouteRecorder implements RouteSink {
     private final AtomicLong records = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
     /**
-     * Step ids in the queue are the agent's own, unique per queue: two engines (or threads) in one JVM may use the
-     * same step ids, and a reader joins routes to steps by id. The engine's ids only mark where a step begins.
+     * Step ids in the queue are the agent's own, unique per run: two engines (or threads) in one JVM may use the
+     * same step ids, and a reader joins routes to steps by (run, step). The engine's ids only mark where a step begins.
      */
     private final AtomicLong queueStepIds = new AtomicLong();
+    /** Request ids the agent numbers (engines without a step context). */
+    private final AtomicLong agentRequestIds = new AtomicLong();
     private final AtomicBoolean failed = new AtomicBoolean();
     private final List<RouteRecordWriter> writers = new ArrayList<>();
     private final ThreadLocal<ThreadState> threads = ThreadLocal.withInitial(ThreadState::new);
 
-    /** Per host thread: its appender, its current step and scratch arrays for conversions. */
+    /** Per host thread: its appender, scopes, current request, step and route, and scratch arrays. */
     private static final class ThreadState {
         RouteRecordWriter writer;
+        final ScopeTracker scopes = new ScopeTracker();
+        final RouteAccumulator route = new RouteAccumulator();
+        // the current step
         boolean hasStep;
         long stepId;
         long queueStepId;
@@ -79,6 +103,16 @@ final class RouteRecorder implements RouteSink {
         boolean stepWritten;
         int lastLayer;
         long localSteps;
+        Object stepObject;
+        /** Rows of the step's first route, or -1 before it. */
+        int stepRows = -1;
+        /** Position of the step's first row (agent numbering), read at its first router call. */
+        long stepStart;
+        boolean stepStartKnown;
+        // the current request (agent numbering)
+        long requestId = -1;
+        long requestRows;
+        long requestSteps;
         long[] longScratch = new long[0];
         int[] intScratch = new int[0];
     }
@@ -94,11 +128,20 @@ final class RouteRecorder implements RouteSink {
         Pointcuts p = config.pointcuts();
         this.layer = new ValueReader("pointcut.layer", p.layer());
         this.ids = new ValueReader("pointcut.ids", p.ids());
-        this.weights = p.weights() == null || !config.recordWeights() ? null
-                : new ValueReader("pointcut.weights", p.weights());
+        // weights are read whenever the pointcuts name them: they order the rows even when weights=false
+        this.weights = p.weights() == null ? null : new ValueReader("pointcut.weights", p.weights());
+        this.gather = p.weights() != null && p.weights().gather()
+                ? new WeightGather("pointcut.weights=" + p.weights()) : null;
+        this.recordWeights = config.recordWeights();
         this.tokens = p.tokens() == null ? null : new ValueReader("pointcut.tokens", p.tokens());
         this.k = new ValueReader("pointcut.k", p.k());
+        this.position = p.position() == null ? null : new ValueReader("pointcut.position", p.position());
         this.step = p.step() == null ? null : new ValueReader("pointcut.step", p.step());
+        Scopes scopes = p.scopes();
+        this.stepScope = scopes.step() != null;
+        this.requestScope = scopes.request() != null;
+        this.layerScope = scopes.layer() != null;
+        this.metaFacts = p.meta();
         this.stepId = chain(p.stepId(), "pointcut.step-id");
         this.stepPrefill = chain(p.stepPrefill(), "pointcut.step-prefill");
         this.stepTokens = chain(p.stepTokens(), "pointcut.step-tokens");
@@ -128,6 +171,53 @@ final class RouteRecorder implements RouteSink {
     }
 
     @Override
+    public Object enterScope(int scope, Object self, Object[] arguments) {
+        if (!recording) {
+            return null;
+        }
+        try {
+            ThreadState ts = threads.get();
+            ScopeTracker.Frame f = ts.scopes.enter(scope, self, arguments);
+            if (ScopeTracker.began(f)) {
+                if (scope == REQUEST) {
+                    endStep(ts);
+                    beginRequest(ts);
+                } else if (scope == STEP) {
+                    endStep(ts);
+                    beginAgentStep(ts);
+                }
+            }
+            return f;
+        } catch (Throwable t) {
+            fail("recording failed", t);
+            return null;
+        }
+    }
+
+    @Override
+    public void exitScope(int scope, Object token) {
+        if (!(token instanceof ScopeTracker.Frame f) || !recording) {
+            return;
+        }
+        try {
+            ThreadState ts = threads.get();
+            if (f.owner != ts.scopes || !ts.scopes.exit(f)) {
+                return;
+            }
+            if (scope == LAYER) {
+                flushRoute(ts);
+            } else if (scope == STEP) {
+                endStep(ts);
+            } else {
+                endStep(ts);
+                ts.requestId = -1;
+            }
+        } catch (Throwable t) {
+            fail("recording failed", t);
+        }
+    }
+
+    @Override
     public void onSelection(Object self, Object argument, Object result) {
         if (!recording) {
             return;
@@ -141,50 +231,146 @@ final class RouteRecorder implements RouteSink {
 
     private void record(Object self, Object argument, Object result) throws Throwable {
         ThreadState ts = threads.get();
-        int layerIndex = layer.getInt(self, argument, result);
-        Object stepObject = null;
-        if (step != null) {
-            stepObject = step.get(self, argument, result);
-            long id = stepId.getLong(stepObject);
-            if (!ts.hasStep || id != ts.stepId) {
-                beginStep(ts, id, queueStepIds.getAndIncrement(), Math.floorMod(id, (long) sampleEvery) == 0);
+        ScopeTracker sc = ts.scopes;
+        int layerIndex = layer.getInt(self, argument, result, sc);
+        Object layerFrame = layerScope ? sc.outermost(LAYER) : null;
+        RouteAccumulator route = ts.route;
+        if (!route.continues(layerIndex, layerFrame)) {
+            flushRoute(ts);
+            if (step != null) {
+                Object stepObject = step.get(self, argument, result, sc);
+                long id = stepId.getLong(stepObject);
+                if (!ts.hasStep || id != ts.stepId) {
+                    beginStep(ts, id, queueStepIds.getAndIncrement(), Math.floorMod(id, (long) sampleEvery) == 0);
+                }
+                ts.stepObject = stepObject;
+            } else if (!(stepScope && sc.active(STEP)) && (!ts.hasStep || layerIndex <= ts.lastLayer)) {
+                // no step scope running and no step context: a layer that does not follow the previous one
+                // starts the next forward step
+                endStep(ts);
+                beginAgentStep(ts);
             }
-        } else if (!ts.hasStep || layerIndex <= ts.lastLayer) {
-            // no step context: a call whose layer does not follow the previous one starts the next forward step
-            long id = queueStepIds.getAndIncrement();
-            beginStep(ts, id, id, ts.localSteps++ % sampleEvery == 0);
+            ts.lastLayer = layerIndex;
+            if (step == null && !ts.stepStartKnown) {
+                ts.stepStart = position != null ? position.getInt(self, argument, result, sc) : -1;
+                ts.stepStartKnown = true;
+            }
         }
-        ts.lastLayer = layerIndex;
-        if (!ts.sampled || !layers.includes(layerIndex)) {
-            return;
+        boolean recorded = ts.sampled && layers.includes(layerIndex);
+        if (!recorded && (step != null || ts.stepRows >= 0)) {
+            return; // positions need only the rows of the step's first route
         }
-        int topK = k.getInt(self, argument, result);
-        int[] expertIds = (int[]) ids.get(self, argument, result);
-        int rows = tokens != null ? tokens.getInt(self, argument, result) : expertIds.length / Math.max(topK, 1);
-        float[] w = weights == null ? null : (float[]) weights.get(self, argument, result);
+        int topK = k.getInt(self, argument, result, sc);
+        int[] expertIds = (int[]) ids.get(self, argument, result, sc);
+        int rows = tokens != null ? tokens.getInt(self, argument, result, sc) : expertIds.length / Math.max(topK, 1);
+        Object w = weights == null ? null : weights.get(self, argument, result, sc);
+        float[] aligned = gather == null ? (float[]) w : null;
         if (topK < 1 || topK > RouteFormat.MAX_TOP_K || rows < 0 || expertIds.length < rows * topK
-                || (w != null && w.length < rows * topK)) {
+                || (aligned != null && aligned.length < rows * topK)) {
             fail("layer " + layerIndex + " returned an unusable selection ("
-                    + RouteRecordWriter.checkRoute(rows, topK, expertIds, w) + "); check the pointcut.* options", null);
+                    + RouteRecordWriter.checkRoute(rows, topK, expertIds, aligned) + "); check the pointcut.* options",
+                    null);
             return;
         }
-        RouteRecordWriter writer = ts.writer;
-        if (writer == null) {
-            writer = newWriter(ts);
+        if (!route.isOpen()) {
+            route.begin(layerIndex, topK, weights != null, layerFrame);
+        } else if (route.k() != topK) {
+            fail("layer " + layerIndex + " changed k from " + route.k() + " to " + topK + " inside one step", null);
+            return;
         }
+        if (!recorded) {
+            route.countOnly(rows);
+        } else if (!layerScope && gather == null && (aligned == null || RouteAccumulator.bestFirst(aligned, rows, topK))) {
+            // one call, one record, already best-first (or without weights): write straight from the engine's arrays
+            route.close();
+            writeRoute(ts, self, argument, result, layerIndex, rows, topK, expertIds, aligned, aligned == null);
+            return;
+        } else if (gather != null) {
+            int at = route.reserveRows(rows);
+            System.arraycopy(expertIds, 0, route.ids(), at, rows * topK);
+            gather.gather(w, expertIds, 0, rows * topK, route.weights(), at);
+            route.commitRows(rows);
+        } else {
+            int at = route.reserveRows(rows);
+            route.append(expertIds, aligned, rows);
+            if (aligned != null) {
+                RouteAccumulator.sortRows(route.ids(), route.weights(), at, rows, topK);
+            }
+        }
+        if (!metaWritten && recorded) {
+            writeMeta(writer(ts), ts.stepObject, self, argument, result, topK);
+        }
+        if (!layerScope) {
+            flushRoute(ts);
+        }
+    }
+
+    /** Writes the thread's open route, if any, with its step record first when the step has none yet. */
+    private void flushRoute(ThreadState ts) throws Throwable {
+        RouteAccumulator route = ts.route;
+        if (!route.isOpen()) {
+            return;
+        }
+        int rows = route.rows();
+        int layerIndex = route.layer();
+        boolean recorded = ts.sampled && layers.includes(layerIndex);
+        route.close();
+        if (ts.stepRows < 0) {
+            ts.stepRows = rows;
+        }
+        if (recorded && recording) {
+            writeRoute(ts, null, null, null, layerIndex, rows, route.k(), route.ids(),
+                    route.hasWeights() ? route.weights() : null, !route.hasWeights());
+        }
+    }
+
+    private void writeRoute(ThreadState ts, Object self, Object argument, Object result, int layerIndex, int rows,
+                            int topK, int[] expertIds, float[] w, boolean engineOrder) throws Throwable {
+        RouteRecordWriter writer = writer(ts);
         if (!metaWritten) {
-            writeMeta(writer, stepObject);
+            writeMeta(writer, ts.stepObject, self, argument, result, topK);
+        }
+        if (ts.stepRows < 0) {
+            ts.stepRows = rows;
         }
         if (!ts.stepWritten) {
-            if (!writeStep(ts, writer, stepObject, rows)) {
+            if (!writeStep(ts, writer, ts.stepObject, rows)) {
                 return;
             }
             ts.stepWritten = true;
         }
-        if (!reserve(HEADER + RouteFormat.routeRecordBytes(rows, topK, w != null))) {
+        float[] written = recordWeights ? w : null;
+        if (!reserve(HEADER + RouteFormat.routeRecordBytes(rows, topK, written != null))) {
             return;
         }
-        writer.writeRoute(runId, ts.queueStepId, layerIndex, rows, topK, expertIds, w, false);
+        writer.writeRoute(runId, ts.queueStepId, layerIndex, rows, topK, expertIds, written, engineOrder);
+    }
+
+    private RouteRecordWriter writer(ThreadState ts) {
+        return ts.writer != null ? ts.writer : newWriter(ts);
+    }
+
+    private void beginRequest(ThreadState ts) {
+        ts.requestId = agentRequestIds.getAndIncrement();
+        ts.requestRows = 0;
+        ts.requestSteps = 0;
+    }
+
+    /** A step the agent numbers (step scope, or no step context). */
+    private void beginAgentStep(ThreadState ts) {
+        long id = queueStepIds.getAndIncrement();
+        beginStep(ts, id, id, ts.localSteps++ % sampleEvery == 0);
+        ts.stepObject = null;
+    }
+
+    /** Ends the thread's current step: writes its open route and advances the request's positions. */
+    private void endStep(ThreadState ts) throws Throwable {
+        flushRoute(ts);
+        if (ts.hasStep && step == null && ts.stepRows > 0) {
+            ts.requestRows += ts.stepRows;
+            ts.requestSteps++;
+        }
+        ts.hasStep = false;
     }
 
     private static void beginStep(ThreadState ts, long engineStepId, long queueStepId, boolean sampled) {
@@ -194,6 +380,8 @@ final class RouteRecorder implements RouteSink {
         ts.sampled = sampled;
         ts.stepWritten = false;
         ts.lastLayer = Integer.MIN_VALUE;
+        ts.stepRows = -1;
+        ts.stepStartKnown = false;
     }
 
     private RouteRecordWriter newWriter(ThreadState ts) {
@@ -214,13 +402,20 @@ final class RouteRecorder implements RouteSink {
         int rows;
         boolean prefill;
         if (stepObject == null) {
-            // no step context: rows are known, their requests and positions are not (-1)
+            // no step context: the agent numbers requests and positions
             rows = routeRows;
+            if (ts.requestId < 0) {
+                beginRequest(ts); // no request scope (or a call outside it): one request per thread
+            }
+            long start = ts.stepStart >= 0 ? ts.stepStart : ts.requestRows;
             reqs = longScratch(ts, rows);
             pos = intScratch(ts, rows);
-            Arrays.fill(reqs, 0, rows, -1L);
-            Arrays.fill(pos, 0, rows, -1);
-            prefill = rows > 1;
+            for (int i = 0; i < rows; i++) {
+                reqs[i] = ts.requestId;
+                pos[i] = (int) (start + i);
+            }
+            // with a request scope, a request's first step is its prefill; without one, a step of several rows
+            prefill = requestScope ? ts.requestSteps == 0 : rows > 1;
         } else {
             rows = stepTokens != null ? stepTokens.getInt(stepObject) : routeRows;
             reqs = asLongs(ts, requestIds.get(stepObject), rows);
@@ -369,17 +564,50 @@ final class RouteRecorder implements RouteSink {
         }
     }
 
-    private void writeMeta(RouteRecordWriter writer, Object stepObject) throws Throwable {
+    private void writeMeta(RouteRecordWriter writer, Object stepObject, Object self, Object argument, Object result,
+                           int topK) throws Throwable {
         synchronized (metaLock) {
             if (metaWritten) {
                 return;
             }
             Map<?, ?> info = runInfo != null && stepObject != null && runInfo.get(stepObject) instanceof Map<?, ?> m
                     ? m : Map.of();
-            MetaRecord meta = meta(info);
+            MetaRecord meta = meta(withConfiguredFacts(info, threads.get().scopes, self, argument, result, topK));
             reserve(HEADER + 256);
             writer.writeMeta(meta);
             metaWritten = true;
+        }
+    }
+
+    /**
+     * The engine's run info, completed from the configuration's meta.* facts (read now, in the first recorded call)
+     * where it lacks them; top_k falls back to the call's k.
+     */
+    private Map<Object, Object> withConfiguredFacts(Map<?, ?> info, ScopeTracker sc, Object self, Object argument,
+                                                    Object result, int topK) throws Throwable {
+        Map<Object, Object> out = new LinkedHashMap<>(info);
+        putIfAbsent(out, "model_id", metaFacts.modelId(), sc, self, argument, result);
+        putIfAbsent(out, "engine", metaFacts.engine(), sc, self, argument, result);
+        putIfAbsent(out, "engine_version", metaFacts.engineVersion(), sc, self, argument, result);
+        putIfAbsent(out, "num_experts", metaFacts.numExperts(), sc, self, argument, result);
+        putIfAbsent(out, "num_layers", metaFacts.numLayers(), sc, self, argument, result);
+        putIfAbsent(out, "top_k", metaFacts.topK(), sc, self, argument, result);
+        if (!out.containsKey("top_k") && topK > 0) {
+            out.put("top_k", topK);
+        }
+        return out;
+    }
+
+    private void putIfAbsent(Map<Object, Object> out, String key, Object fact, ScopeTracker sc, Object self,
+                             Object argument, Object result) throws Throwable {
+        if (fact == null || (out.get(key) != null && !out.get(key).toString().isBlank())) {
+            return;
+        }
+        if (fact instanceof ValuePath path) {
+            ValueReader r = new ValueReader("meta." + key.replace('_', '-'), path);
+            out.put(key, path.isConstant() ? path.constant() : r.get(self, argument, result, sc));
+        } else {
+            out.put(key, fact);
         }
     }
 

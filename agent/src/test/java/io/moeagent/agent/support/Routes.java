@@ -29,6 +29,8 @@ public final class Routes {
     public final List<Row> rows = new ArrayList<>();
     public int routeRecords;
     public int orphanRoutes;
+    /** Route records flagged as rows in the engine's order (not known best-first). */
+    public int engineOrderRoutes;
     public long skipped;
 
     public static Routes read(Path dir) {
@@ -51,6 +53,9 @@ public final class Routes {
                 @Override
                 public void onRoute(RouteRecord route, long index) {
                     r.routeRecords++;
+                    if (route.engineOrder()) {
+                        r.engineOrderRoutes++;
+                    }
                     StepRecord s = byId.get(route.stepId());
                     if (s == null || s.tokens() != route.tokens()) {
                         r.orphanRoutes++;

@@ -28,7 +28,9 @@ import picocli.CommandLine.Spec;
                 "A queue holding several runs (recording sessions appended to one directory) is written as a merged"
                 + " file, one source per run (req_id \"RUNID:ID\"), unless --run selects one.",
                 "Routes with no step record before them, pad rows, records that fail their checksum and the part of"
-                + " a file cut short are counted and reported, not exported. The output appears whole or not at all."})
+                + " a file cut short are counted and reported, not exported; rows with an unknown request or position"
+                + " are reported too and make the exit code 1. The output appears whole or not at all.",
+                "A meta record without the number of experts gets it inferred from the data (one stderr line)."})
 public final class ExportCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -53,6 +55,7 @@ public final class ExportCommand implements Callable<Integer> {
         }
         long lines;
         ReadCounts counts;
+        int inferred = ExpertCount.inferIfUnknown(queue);
         try (QueueRoutes routes = QueueRoutes.open(queue);
              AtomicOutput out = AtomicOutput.open(output.out);
              RouteJsonlWriter writer = new RouteJsonlWriter(out.stream())) {
@@ -60,7 +63,7 @@ public final class ExportCommand implements Callable<Integer> {
                 routes.selectRun(runs.get(0).runId());
             }
             ExportVisitor visitor = new ExportVisitor(writer, filter, runs.size() > 1);
-            writeMeta(writer, filter, runs);
+            writeMeta(writer, filter, runs, inferred);
             routes.readAll(visitor);
             writer.flush();
             lines = writer.routeLines();
@@ -77,12 +80,26 @@ public final class ExportCommand implements Callable<Integer> {
             err.flush();
         }
         report.println("exported " + lines + " route lines from " + queue + " to " + output.out);
+        if (inferred > 0) {
+            spec.commandLine().getErr().println("export: " + ExpertCount.note(inferred));
+        }
         Outputs.reportSkipped(spec, counts);
         report.flush();
+        if (counts.skippedRealRows()) {
+            spec.commandLine().getErr().println("export: " + counts.unknownRows + " routing decisions could not be"
+                    + " exported (unknown request or position); the file holds the others");
+            spec.commandLine().getErr().flush();
+            return ExitCodes.CHECK_FAILED;
+        }
         return ExitCodes.OK;
     }
 
-    private void writeMeta(RouteJsonlWriter writer, RowFilter filter, List<QueueRoutes.Run> runs) {
+    private void writeMeta(RouteJsonlWriter writer, RowFilter filter, List<QueueRoutes.Run> runs, int inferred) {
+        if (inferred > 0) {
+            runs = runs.stream().map(r -> r.meta().numExperts() > 0 ? r
+                    : new QueueRoutes.Run(r.runId(), ExpertCount.withExperts(r.meta(), inferred), r.engineOrder()))
+                    .toList();
+        }
         MetaRecord first = runs.get(0).meta();
         if (runs.size() == 1) {
             writer.writeMeta(first, checkedLayers(first, filter, output.layers, queue), filter.phase().name(),

@@ -78,6 +78,9 @@ public final class PlotCommand implements Callable<Integer> {
             throw new UncheckedIOException(e);
         }
         msg.flush();
+        if (all.note() != null) {
+            spec.commandLine().getErr().println("plot: " + all.note());
+        }
         Outputs.reportSkipped(spec, all.counts());
         return ExitCodes.OK;
     }

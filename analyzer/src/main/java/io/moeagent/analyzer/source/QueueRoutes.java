@@ -16,9 +16,11 @@ import java.util.Map;
 /**
  * Reads a route queue through {@link RouteQueueReader} and joins every route record to the most recent step
  * record with the same (run id, step id) ({@link RouteFormat#joinKey}), handing out one row per token and layer.
- * Routes whose step was never seen, and pad rows (negative request id or position), are counted, not handed out.
- * A queue may hold several runs (recording sessions appended to one directory): each run's meta record is handed
- * out when it arrives; {@link #selectRun} keeps one run and passes over every record of the others.
+ * Routes whose step was never seen, pad rows (a negative request id in the engine's own step context) and rows whose
+ * request or position is unknown (negative, recorded without a step context or scopes) are counted, each with its
+ * reason, not handed out. A queue may hold several runs (recording sessions appended to one directory): each run's
+ * meta record is handed out when it arrives; {@link #selectRun} keeps one run and passes over every record of the
+ * others.
  */
 public final class QueueRoutes implements AutoCloseable {
     /**
@@ -73,6 +75,8 @@ public final class QueueRoutes implements AutoCloseable {
     private MetaRecord meta;
     /** Each run's meta record, by run id, in queue order. */
     private final Map<Long, MetaRecord> metas = new LinkedHashMap<>();
+    /** Runs recorded without the engine's step context: a negative request id there is unknown, not padding. */
+    private final java.util.Set<Long> runsWithoutStepContext = new java.util.HashSet<>();
     private Long selectedRun;
     private final RouteRow row = new RouteRow();
 
@@ -317,6 +321,9 @@ public final class QueueRoutes implements AutoCloseable {
                 return;
             }
             metas.put(m.runId(), m);
+            if (("," + m.configuration() + ",").contains(",pointcut.step=none,")) {
+                runsWithoutStepContext.add(m.runId());
+            }
             if (meta == null) {
                 meta = m;
             }
@@ -378,11 +385,17 @@ public final class QueueRoutes implements AutoCloseable {
             r.weights = weights;
             r.engineOrder = route.engineOrder();
             r.hasTokenId = step.hasTokenIds();
+            r.stepId = route.stepId();
+            boolean engineMarksPadding = !runsWithoutStepContext.contains(route.runId());
             for (int i = 0; i < rows; i++) {
                 long request = requests[i];
                 int position = positions[i];
-                if (request < 0 || position < 0) {
+                if (request < 0 && engineMarksPadding) {
                     counts.padRows++;
+                    continue;
+                }
+                if (request < 0 || position < 0) {
+                    counts.unknownRows++;
                     continue;
                 }
                 r.requestId = request;

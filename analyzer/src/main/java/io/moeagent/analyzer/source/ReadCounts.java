@@ -7,7 +7,14 @@ public final class ReadCounts {
     public long routeRecords;
     /** Token rows of route records that had a step record (including pad rows). */
     public long rows;
+    /** Rows the engine marked as padding: a negative request id in the engine's own step context. */
     public long padRows;
+    /**
+     * Rows with a negative request id or position that the engine did not mark as padding (recorded without a step
+     * context and without scopes, by an agent before scopes existed): skipped because they cannot be placed, but
+     * they are routing decisions that should have been exported.
+     */
+    public long unknownRows;
     /** Route records with no step record of the same id before them. */
     public long orphanRouteRecords;
     /** Rows of orphan records, plus rows of a route beyond its step's token count. */
@@ -30,6 +37,7 @@ public final class ReadCounts {
         routeRecords += o.routeRecords;
         rows += o.rows;
         padRows += o.padRows;
+        unknownRows += o.unknownRows;
         orphanRouteRecords += o.orphanRouteRecords;
         orphanRows += o.orphanRows;
         undecodableRecords += o.undecodableRecords;
@@ -41,6 +49,11 @@ public final class ReadCounts {
         incompleteSteps += o.incompleteSteps;
     }
 
+    /** Whether rows that are real routing decisions were skipped (not padding, not a truncated tail). */
+    public boolean skippedRealRows() {
+        return unknownRows > 0;
+    }
+
     /** One line naming what was skipped, or null when nothing was. */
     public String skippedSummary() {
         StringBuilder sb = new StringBuilder();
@@ -49,7 +62,11 @@ public final class ReadCounts {
                     .append(orphanRows).append(" rows without a step row); ");
         }
         if (padRows > 0) {
-            sb.append(padRows).append(" pad rows (negative request id or position); ");
+            sb.append(padRows).append(" pad rows (marked as padding by the engine: negative request id); ");
+        }
+        if (unknownRows > 0) {
+            sb.append(unknownRows).append(" rows with unknown request id or position (recorded without a step"
+                    + " context or scopes; re-record with a profile or scope.* agent options); ");
         }
         if (undecodableRecords > 0) {
             sb.append(undecodableRecords).append(" records cut short or undecodable (the queue is truncated or was"

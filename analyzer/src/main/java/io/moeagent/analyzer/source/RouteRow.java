@@ -10,6 +10,8 @@ import io.moeagent.format.RouteFormat;
 public final class RouteRow {
     /** The recording session (0 for schema 1). */
     public long runId;
+    /** The step's id within its run. */
+    public long stepId;
     public long requestId;
     public int position;
     public int layer;

@@ -64,6 +64,9 @@ public final class StatsCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("stats: the queue holds " + loaded.runs() + " runs; these statistics"
                     + " pool them (select one with --run RUNID)");
         }
+        if (loaded.note() != null) {
+            spec.commandLine().getErr().println("stats: " + loaded.note());
+        }
         Outputs.reportSkipped(spec, loaded.counts());
         spec.commandLine().getErr().flush();
         return ExitCodes.OK;

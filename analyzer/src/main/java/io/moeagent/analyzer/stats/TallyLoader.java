@@ -12,10 +12,10 @@ import java.nio.file.Path;
 public final class TallyLoader {
     /** What was read: the tally plus the run's description. */
     public record Loaded(RoutingTally tally, String modelId, int topK, int[] layersLogged, ReadCounts counts,
-                         String source, int runs) {
+                         String source, int runs, String note) {
         public Loaded(RoutingTally tally, String modelId, int topK, int[] layersLogged, ReadCounts counts,
                       String source) {
-            this(tally, modelId, topK, layersLogged, counts, source, 1);
+            this(tally, modelId, topK, layersLogged, counts, source, 1, null);
         }
     }
 
@@ -52,6 +52,7 @@ public final class TallyLoader {
 
     /** Tallies run {@code runOrNull} of the queue, or every run pooled (they must count the same experts). */
     public static Loaded fromQueue(Path dir, Long runOrNull, Integer onlyLayer) {
+        int inferred = io.moeagent.analyzer.export.ExpertCount.inferIfUnknown(dir);
         try (QueueRoutes routes = QueueRoutes.open(dir)) {
             if (runOrNull != null) {
                 routes.selectRun(runOrNull);
@@ -60,7 +61,7 @@ public final class TallyLoader {
             routes.readAll(new QueueRoutes.RowVisitor() {
                 @Override
                 public void onMeta(MetaRecord meta) {
-                    int experts = checkedExperts(meta.numExperts(), dir.toString());
+                    int experts = checkedExperts(meta.numExperts() > 0 ? meta.numExperts() : inferred, dir.toString());
                     if (tally[0] == null) {
                         tally[0] = new RoutingTally(experts);
                     } else if (tally[0].experts() != experts) {
@@ -80,7 +81,7 @@ public final class TallyLoader {
             });
             MetaRecord m = routes.meta();
             return new Loaded(tally[0], m.modelId(), m.topK(), m.layersRecorded(), routes.counts(), dir.toString(),
-                    routes.runs());
+                    routes.runs(), inferred > 0 ? io.moeagent.analyzer.export.ExpertCount.note(inferred) : null);
         }
     }
 
