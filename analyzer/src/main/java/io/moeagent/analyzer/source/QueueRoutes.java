@@ -24,6 +24,24 @@ public final class QueueRoutes implements AutoCloseable {
 
         void onRow(long requestId, int position, int layer, boolean prefill,
                    int[] ids, int offset, int k, float[] weightsOrNull);
+
+        /**
+         * One row with its step record and row index (token id, row phase); by default the plain {@link #onRow}.
+         * Rows of one route record come between {@link #onRouteStart} and {@link #onRouteEnd}.
+         */
+        default void onRow(StepRecord step, int row, RouteRecord route, int[] ids, int offset, int k,
+                           float[] weightsOrNull) {
+            onRow(step.requestId(row), step.position(row), route.layer(), step.prefill(), ids, offset, k,
+                    weightsOrNull);
+        }
+
+        /** A route record joined to its step begins: its rows follow. */
+        default void onRouteStart(StepRecord step, RouteRecord route) {
+        }
+
+        /** The rows of the route record begun last have all been handed out. */
+        default void onRouteEnd() {
+        }
     }
 
     /** Steps are written just before their routes; an agent thread never has many steps in flight. */
@@ -240,8 +258,7 @@ public final class QueueRoutes implements AutoCloseable {
             float[] weights = route.hasWeights() ? route.weights() : null;
             long[] requests = step.requestIds();
             int[] positions = step.positions();
-            boolean prefill = step.prefill();
-            int layer = route.layer();
+            out.onRouteStart(step, route);
             for (int i = 0; i < rows; i++) {
                 long request = requests[i];
                 int position = positions[i];
@@ -249,8 +266,9 @@ public final class QueueRoutes implements AutoCloseable {
                     counts.padRows++;
                     continue;
                 }
-                out.onRow(request, position, layer, prefill, ids, i * k, k, weights);
+                out.onRow(step, i, route, ids, i * k, k, weights);
             }
+            out.onRouteEnd();
             counts.rows += rows;
         }
     }
