@@ -363,6 +363,10 @@ public final class AnalysesReport {
                     + " %s); %,d rows with token ids, %,d without; %s%n", pct(weighted / rows),
                     pct(vocabulary.get(0).uniformShare()), v.rowsWithIds(), v.rowsWithoutIds(), source);
         }
+        if (v.untrackedRows() > 0) {
+            out.printf(Locale.ROOT, "(%,d rows of tokens first seen after the vocabulary counters were full were"
+                    + " not tracked)%n", v.untrackedRows());
+        }
     }
 
     /** The layer's most specialised (expert, token) pairs, best first. */
@@ -609,6 +613,7 @@ public final class AnalysesReport {
         g.writeObjectFieldStart("vocabulary");
         g.writeNumberField("rows_with_token_ids", v.rowsWithIds());
         g.writeNumberField("rows_without_token_ids", v.rowsWithoutIds());
+        g.writeNumberField("rows_untracked", v.untrackedRows());
         g.writeNumberField("min_rows", minCount);
         if (texts != null) {
             g.writeStringField("tokenizer", texts.file().toString());

@@ -33,9 +33,15 @@ final class LongCounts {
         }
     }
 
+    /** MurmurHash3's 64-bit finaliser: every key bit reaches the low bits the table indexes by. */
     private static int hash(long k) {
-        long h = k * 0x9E3779B97F4A7C15L;
-        return (int) (h ^ (h >>> 31));
+        long h = k;
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        h ^= h >>> 33;
+        return (int) h;
     }
 
     void add(long key, long delta) {

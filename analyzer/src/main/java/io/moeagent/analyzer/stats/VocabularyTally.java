@@ -1,36 +1,46 @@
 package io.moeagent.analyzer.stats;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.PriorityQueue;
 
 /**
  * Vocabulary specialization (OLMoE, Muennighoff et al. 2024, section 5): per layer, how many times each input
  * token id was routed, and to which experts. An expert's specialization for a token is the share of the token's
  * routings (rows) that selected that expert: 1 when every occurrence went there, k/E when routing ignores the
- * token. Only rows that carry a token id count. Memory grows with the distinct (layer, token, expert) triples,
- * bounded by the vocabulary, not by the number of rows.
+ * token. Only rows that carry a token id count. Each (layer, token) seen gets E counters; memory is bounded
+ * by {@code maxCounters}: once they are taken, tokens not seen before in a layer are no longer tracked there (their
+ * rows are counted in {@link #untrackedRows()}), while tracked tokens keep being counted in full.
  */
 public final class VocabularyTally implements RowTally {
-    private static final int TOTAL = 0xFFFF;
+    static final int DEFAULT_MAX_COUNTERS = 1 << 23;
 
     private final int experts;
-    /** (layer, token, expert) -> rows; (layer, token, TOTAL) -> rows of the token. */
-    private final LongCounts counts = new LongCounts(1 << 12);
+    private final int maxSlots;
+    /** (layer, token) -> slot + 1. */
+    private final LongCounts slotOf = new LongCounts(1 << 10);
+    private int slots;
+    private int[] slotLayer = new int[256];
+    private int[] slotToken = new int[256];
+    private long[] slotRows = new long[256];
+    /** {@code perExpert[slot * E + e]}: rows of the slot's token in its layer that selected e. */
+    private int[] perExpert;
     private long rowsWithIds;
     private long rowsWithoutIds;
+    private long untrackedRows;
     private long kSum;
 
     public VocabularyTally(int experts) {
-        if (experts >= TOTAL) {
-            throw new IllegalArgumentException("experts " + experts);
-        }
-        this.experts = experts;
+        this(experts, DEFAULT_MAX_COUNTERS);
     }
 
-    static long key(int layer, int token, int expert) {
-        return ((long) (layer & 0xFFFF) << 48) | ((token & 0xFFFFFFFFL) << 16) | expert;
+    VocabularyTally(int experts, int maxCounters) {
+        this.experts = experts;
+        this.maxSlots = Math.max(1, maxCounters / experts);
+        this.perExpert = new int[256 * experts];
+    }
+
+    static long key(int layer, int token) {
+        return ((long) layer << 32) | (token & 0xFFFFFFFFL);
     }
 
     @Override
@@ -40,13 +50,36 @@ public final class VocabularyTally implements RowTally {
             return;
         }
         rowsWithIds++;
-        kSum += r.k;
-        int layer = r.layer;
-        int token = r.tokenId;
-        counts.add(key(layer, token, TOTAL), 1);
-        for (int j = 0; j < r.k; j++) {
-            counts.add(key(layer, token, r.ids[r.offset + j]), 1);
+        long key = key(r.layer, r.tokenId);
+        int slot = (int) slotOf.get(key) - 1;
+        if (slot < 0) {
+            if (slots == maxSlots) {
+                untrackedRows++;
+                return;
+            }
+            slot = newSlot(key, r.layer, r.tokenId);
         }
+        kSum += r.k;
+        slotRows[slot]++;
+        int base = slot * experts;
+        for (int j = r.offset, end = r.offset + r.k; j < end; j++) {
+            perExpert[base + r.ids[j]]++;
+        }
+    }
+
+    private int newSlot(long key, int layer, int token) {
+        int slot = slots++;
+        if (slot == slotLayer.length) {
+            int n = (int) Math.min(maxSlots, slotLayer.length * 2L);
+            slotLayer = java.util.Arrays.copyOf(slotLayer, n);
+            slotToken = java.util.Arrays.copyOf(slotToken, n);
+            slotRows = java.util.Arrays.copyOf(slotRows, n);
+            perExpert = java.util.Arrays.copyOf(perExpert, n * experts);
+        }
+        slotLayer[slot] = layer;
+        slotToken[slot] = token;
+        slotOf.add(key, slot + 1);
+        return slot;
     }
 
     public long rowsWithIds() {
@@ -55,6 +88,11 @@ public final class VocabularyTally implements RowTally {
 
     public long rowsWithoutIds() {
         return rowsWithoutIds;
+    }
+
+    /** Rows with a token id that was not tracked because the counters were all taken. */
+    public long untrackedRows() {
+        return untrackedRows;
     }
 
     /** A token routed to an expert: {@code count} of the token's {@code tokenRows} rows, {@code share} = the ratio. */
@@ -66,85 +104,115 @@ public final class VocabularyTally implements RowTally {
     }
 
     /**
-     * One layer: {@code distinctTokens}, {@code frequentTokens} (at least {@code minCount} rows), over those the
-     * row-weighted mean of each token's largest expert share ({@code meanMaxShare}; uniform routing gives about
-     * k/E = {@code uniformShare}) and how many tokens send at least 90% of their rows to one expert; the top
-     * tokens per expert.
+     * One layer: {@code rows} with token ids, {@code distinctTokens}, {@code frequentTokens} (at least
+     * {@code minCount} rows), over those the row-weighted mean of each token's largest expert share
+     * ({@code meanMaxShare}; uniform routing gives about k/E = {@code uniformShare}) and how many tokens send at
+     * least 90% of their rows to one expert; the top tokens per expert.
      */
     public record Layer(int layer, long rows, long distinctTokens, long frequentTokens, double meanMaxShare,
                         long tokensOver90, double uniformShare, List<ExpertTokens> experts) {
     }
 
+    /** Better first: higher share (compared exactly, as count x rows), more rows, lower id. */
+    static int compare(long countA, long rowsA, int tokenA, long countB, long rowsB, int tokenB) {
+        int c = Long.compare(countB * rowsA, countA * rowsB);
+        if (c != 0) {
+            return c;
+        }
+        c = Long.compare(countB, countA);
+        return c != 0 ? c : Integer.compare(tokenA, tokenB);
+    }
+
     /** Per-layer figures, ascending by layer; empty without token ids. */
     public List<Layer> layers(int minCount, int topTokens) {
-        if (rowsWithIds == 0) {
+        if (slots == 0) {
             return List.of();
         }
-        int k = (int) Math.round((double) kSum / rowsWithIds);
-        LongCounts maxCount = new LongCounts(counts.size());
-        java.util.Map<Integer, List<PriorityQueue<TokenShare>>> top = new java.util.TreeMap<>();
-        Comparator<TokenShare> order = Comparator.comparingDouble(TokenShare::share)
-                .thenComparingLong(TokenShare::count).thenComparing(Comparator.comparingInt(TokenShare::token)
-                        .reversed());
-        java.util.Map<Integer, long[]> layerRows = new java.util.TreeMap<>();
-        counts.forEach((key, value) -> {
-            int expert = (int) (key & 0xFFFF);
-            int layer = (int) (key >>> 48);
-            int token = (int) (key >>> 16);
-            if (expert == TOTAL) {
-                long[] lr = layerRows.computeIfAbsent(layer, l -> new long[2]);
-                lr[0] += value;
-                lr[1]++;
-                return;
-            }
-            long total = counts.get(key(layer, token, TOTAL));
+        int k = (int) Math.round((double) kSum / (rowsWithIds - untrackedRows));
+        int nl = 0;
+        for (int s = 0; s < slots; s++) {
+            nl = Math.max(nl, slotLayer[s] + 1);
+        }
+        long[] rows = new long[nl];
+        long[] distinct = new long[nl];
+        long[] frequent = new long[nl];
+        double[] maxSum = new double[nl];
+        double[] totalSum = new double[nl];
+        long[] over90 = new long[nl];
+        // per (layer, expert): the best topTokens (token, count, rows) so far, best first
+        int[][] bestToken = new int[nl * experts][];
+        long[][] bestCount = new long[nl * experts][];
+        long[][] bestRows = new long[nl * experts][];
+        int[] filled = new int[nl * experts];
+        for (int s = 0; s < slots; s++) {
+            int layer = slotLayer[s];
+            long total = slotRows[s];
+            rows[layer] += total;
+            distinct[layer]++;
             if (total < minCount) {
-                return;
+                continue;
             }
-            maxCount.max(key(layer, token, 0), value);
-            List<PriorityQueue<TokenShare>> perExpert = top.computeIfAbsent(layer, l -> {
-                List<PriorityQueue<TokenShare>> list = new ArrayList<>();
-                for (int e = 0; e < experts; e++) {
-                    list.add(new PriorityQueue<>(order));
+            int token = slotToken[s];
+            long max = 0;
+            for (int e = 0; e < experts; e++) {
+                long value = perExpert[s * experts + e];
+                if (value == 0) {
+                    continue;
                 }
-                return list;
-            });
-            PriorityQueue<TokenShare> q = perExpert.get(expert);
-            q.add(new TokenShare(token, value, total, (double) value / total));
-            if (q.size() > topTokens) {
-                q.poll();
+                max = Math.max(max, value);
+                int slot = layer * experts + e;
+                if (bestToken[slot] == null) {
+                    bestToken[slot] = new int[topTokens];
+                    bestCount[slot] = new long[topTokens];
+                    bestRows[slot] = new long[topTokens];
+                }
+                int n = filled[slot];
+                int[] bt = bestToken[slot];
+                long[] bc = bestCount[slot];
+                long[] br = bestRows[slot];
+                if (n == topTokens && compare(value, total, token, bc[n - 1], br[n - 1], bt[n - 1]) >= 0) {
+                    continue;
+                }
+                int i = n == topTokens ? n - 1 : n;
+                while (i > 0 && compare(value, total, token, bc[i - 1], br[i - 1], bt[i - 1]) < 0) {
+                    bt[i] = bt[i - 1];
+                    bc[i] = bc[i - 1];
+                    br[i] = br[i - 1];
+                    i--;
+                }
+                bt[i] = token;
+                bc[i] = value;
+                br[i] = total;
+                filled[slot] = Math.min(topTokens, n + 1);
             }
-        });
-        java.util.Map<Integer, double[]> summary = new java.util.TreeMap<>();
-        maxCount.forEach((key, max) -> {
-            int layer = (int) (key >>> 48);
-            int token = (int) (key >>> 16);
-            long total = counts.get(key(layer, token, TOTAL));
-            double[] s = summary.computeIfAbsent(layer, l -> new double[4]);
-            s[0]++;
-            s[1] += max;
-            s[2] += total;
-            if (max >= 0.9 * total) {
-                s[3]++;
+            frequent[layer]++;
+            maxSum[layer] += max;
+            totalSum[layer] += total;
+            if (max * 10 >= 9 * total) {
+                over90[layer]++;
             }
-        });
+        }
         List<Layer> out = new ArrayList<>();
-        for (var e : layerRows.entrySet()) {
-            int layer = e.getKey();
-            double[] s = summary.getOrDefault(layer, new double[4]);
-            List<ExpertTokens> perExpert = new ArrayList<>();
-            List<PriorityQueue<TokenShare>> qs = top.get(layer);
-            if (qs != null) {
-                for (int x = 0; x < experts; x++) {
-                    List<TokenShare> best = new ArrayList<>(qs.get(x));
-                    best.sort(order.reversed());
-                    if (!best.isEmpty()) {
-                        perExpert.add(new ExpertTokens(x, List.copyOf(best)));
-                    }
-                }
+        for (int layer = 0; layer < nl; layer++) {
+            if (rows[layer] == 0) {
+                continue;
             }
-            out.add(new Layer(layer, e.getValue()[0], e.getValue()[1], (long) s[0],
-                    s[0] == 0 ? Double.NaN : s[1] / s[2], (long) s[3], (double) k / experts, perExpert));
+            List<ExpertTokens> perLayer = new ArrayList<>();
+            for (int x = 0; x < experts; x++) {
+                int slot = layer * experts + x;
+                if (filled[slot] == 0) {
+                    continue;
+                }
+                List<TokenShare> best = new ArrayList<>();
+                for (int i = 0; i < filled[slot]; i++) {
+                    best.add(new TokenShare(bestToken[slot][i], bestCount[slot][i], bestRows[slot][i],
+                            (double) bestCount[slot][i] / bestRows[slot][i]));
+                }
+                perLayer.add(new ExpertTokens(x, List.copyOf(best)));
+            }
+            out.add(new Layer(layer, rows[layer], distinct[layer], frequent[layer],
+                    frequent[layer] == 0 ? Double.NaN : maxSum[layer] / totalSum[layer], over90[layer],
+                    (double) k / experts, perLayer));
         }
         return out;
     }
