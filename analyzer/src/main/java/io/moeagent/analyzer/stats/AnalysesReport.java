@@ -284,9 +284,18 @@ public final class AnalysesReport {
             line.append("; dropped at capacity factor ").append(String.join("/", cf)).append(": ")
                     .append(String.join("/", dropped));
         }
-        for (int d = 0; d < degrees.length; d++) {
-            line.append(String.format(Locale.ROOT, "; D=%d busiest device %.3fx (balanced %.3fx)", degrees[d],
-                    s.rr[d], s.bal[d]));
+        if (degrees.length > 0) {
+            List<String> ds = new ArrayList<>();
+            List<String> rr = new ArrayList<>();
+            List<String> bal = new ArrayList<>();
+            for (int d = 0; d < degrees.length; d++) {
+                ds.add(Integer.toString(degrees[d]));
+                rr.add(String.format(Locale.ROOT, "%.3f", s.rr[d]));
+                bal.add(String.format(Locale.ROOT, "%.3f", s.bal[d]));
+            }
+            line.append("; busiest of D=").append(String.join("/", ds)).append(" devices ")
+                    .append(String.join("/", rr)).append("x the mean round-robin, ").append(String.join("/", bal))
+                    .append("x balanced");
         }
         out.println(line);
         if (ep.stream().anyMatch(l -> l.sampledRecords() < l.records())) {
