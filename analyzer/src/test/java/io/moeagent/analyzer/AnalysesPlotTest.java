@@ -43,7 +43,26 @@ class AnalysesPlotTest {
             assertTrue(colour, p + " has no coloured pixels");
         }
         assertEquals(3000, ImageIO.read(loc.toFile()).getWidth());
+        // the series are drawn inside the plot, not only in the legend (the bottom fifth)
+        assertTrue(pixelsNear(ImageIO.read(ep.toFile()), 0x4C72B0, 0.8) > 300, "no D=2 line in " + ep);
+        assertTrue(pixelsNear(ImageIO.read(loc.toFile()), 0x4C72B0, 0.8) > 10_000, "no locality bars in " + loc);
         assertTrue(r.out().contains("wrote " + co), r.out());
+    }
+
+    /** Pixels within 12 per channel of {@code rgb} in the top {@code fraction} of the image. */
+    static int pixelsNear(BufferedImage img, int rgb, double fraction) {
+        int n = 0;
+        for (int y = 0; y < img.getHeight() * fraction; y++) {
+            for (int x = 0; x < img.getWidth(); x++) {
+                int c = img.getRGB(x, y);
+                if (Math.abs(((c >> 16) & 255) - ((rgb >> 16) & 255)) < 12
+                        && Math.abs(((c >> 8) & 255) - ((rgb >> 8) & 255)) < 12
+                        && Math.abs((c & 255) - (rgb & 255)) < 12) {
+                    n++;
+                }
+            }
+        }
+        return n;
     }
 
     @Test

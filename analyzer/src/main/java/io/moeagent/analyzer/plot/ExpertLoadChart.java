@@ -32,11 +32,13 @@ public final class ExpertLoadChart {
                                        double heightInches) {
         DefaultCategoryDataset data = new DefaultCategoryDataset();
         int degrees = layers.isEmpty() ? 0 : layers.get(0).degrees().size();
+        double max = 1;
         for (ExpertParallelTally.Layer l : layers) {
             String c = Integer.toString(l.layer());
             for (ExpertParallelTally.Degree d : l.degrees()) {
                 data.addValue(d.roundRobin().mean(), "D=" + d.devices() + " round-robin", c);
                 data.addValue(d.balanced().mean(), "D=" + d.devices() + " balanced", c);
+                max = Math.max(max, Math.max(d.roundRobin().mean(), d.balanced().mean()));
             }
         }
         LineAndShapeRenderer r = new LineAndShapeRenderer(true, true);
@@ -59,8 +61,9 @@ public final class ExpertLoadChart {
         NumberAxis y = new NumberAxis("busiest device / mean device, per step");
         y.setTickLabelFont(Charts.TICK_FONT);
         y.setLabelFont(Charts.LABEL_FONT);
-        y.setAutoRangeIncludesZero(false);
-        y.setLowerBound(0.9);
+        // from just below an even split (1) to just above the worst layer
+        double pad = 0.08 * (max - 1) + 0.02;
+        y.setRange(1 - pad, max + pad);
         CategoryPlot plot = new CategoryPlot(data, x, y, r);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(new Color(0xDDDDDD));
