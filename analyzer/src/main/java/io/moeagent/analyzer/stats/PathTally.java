@@ -62,15 +62,33 @@ public final class PathTally implements RowTally {
         lastK = new int[capacity];
         lastIds = new int[capacity * stride];
         nextSweep = this.staleRecords;
+        indexLayers();
     }
+
+    /** {@code previousOf[layer]}: the logged layer before it, -1 for the first or an unlisted layer. */
+    private int[] previousOf = new int[0];
 
     /** The logged layer before {@code layer}, or -1 (first layer, or a layer the meta does not list). */
     int previous(int layer) {
         if (logged.length == 0) {
             return layer - 1;
         }
+        if (layer < previousOf.length) {
+            return previousOf[layer];
+        }
         int i = Arrays.binarySearch(logged, layer);
         return i > 0 ? logged[i - 1] : -1;
+    }
+
+    private void indexLayers() {
+        if (logged.length == 0 || logged[logged.length - 1] > 1 << 16) {
+            return;
+        }
+        previousOf = new int[logged[logged.length - 1] + 1];
+        Arrays.fill(previousOf, -1);
+        for (int i = 1; i < logged.length; i++) {
+            previousOf[logged[i]] = logged[i - 1];
+        }
     }
 
     private boolean isLast(int layer) {

@@ -24,6 +24,10 @@ public final class VocabularyTally implements RowTally {
     private long[] slotRows = new long[256];
     /** {@code perExpert[slot * E + e]}: rows of the slot's token in its layer that selected e. */
     private int[] perExpert;
+    /** A direct-mapped cache in front of {@link #slotOf}: frequent tokens skip the big table. */
+    private static final int CACHE = 1 << 13;
+    private final long[] cacheKey = new long[CACHE];
+    private final int[] cacheSlot = new int[CACHE];
     private long rowsWithIds;
     private long rowsWithoutIds;
     private long untrackedRows;
@@ -37,6 +41,7 @@ public final class VocabularyTally implements RowTally {
         this.experts = experts;
         this.maxSlots = Math.max(1, maxCounters / experts);
         this.perExpert = new int[256 * experts];
+        java.util.Arrays.fill(cacheKey, -1L);
     }
 
     static long key(int layer, int token) {
@@ -51,13 +56,21 @@ public final class VocabularyTally implements RowTally {
         }
         rowsWithIds++;
         long key = key(r.layer, r.tokenId);
-        int slot = (int) slotOf.get(key) - 1;
-        if (slot < 0) {
-            if (slots == maxSlots) {
-                untrackedRows++;
-                return;
+        int c = ((r.tokenId * 0x9E3779B1) ^ (r.layer * 0x85EBCA6B)) >>> 19;
+        int slot;
+        if (cacheKey[c] == key) {
+            slot = cacheSlot[c];
+        } else {
+            slot = (int) slotOf.get(key) - 1;
+            if (slot < 0) {
+                if (slots == maxSlots) {
+                    untrackedRows++;
+                    return;
+                }
+                slot = newSlot(key, r.layer, r.tokenId);
             }
-            slot = newSlot(key, r.layer, r.tokenId);
+            cacheKey[c] = key;
+            cacheSlot[c] = slot;
         }
         kSum += r.k;
         slotRows[slot]++;
