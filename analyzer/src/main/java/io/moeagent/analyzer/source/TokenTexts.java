@@ -97,8 +97,11 @@ public final class TokenTexts {
                     p.skipChildren();
                 }
             }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new AnalyzerException(file + ": not a tokenizer.json (malformed JSON at line "
+                    + e.getLocation().getLineNr() + ": " + e.getOriginalMessage() + ")", e);
         } catch (IOException e) {
-            throw new AnalyzerException(file + ": not a readable tokenizer.json (" + e.getMessage() + ")", e);
+            throw new AnalyzerException(file + ": cannot read the tokenizer (" + e.getMessage() + ")", e);
         }
         if (pieces.isEmpty()) {
             throw new AnalyzerException(file + ": no vocabulary found (expected model.vocab); is it a Hugging Face"

@@ -43,10 +43,15 @@ public final class AnalysisOptions {
         return new RouteAnalyses.Options(epDegrees, capacityFactors);
     }
 
-    /** The token texts: --tokenizer, else the model folder's tokenizer.json, else null (ids only). */
-    public TokenTexts texts(String modelId) {
-        if (tokenizer != null) {
-            return TokenTexts.read(tokenizer);
+    /** The --tokenizer's texts (read before the pass, so that a bad file fails fast), or null. */
+    public TokenTexts givenTexts() {
+        return tokenizer == null ? null : TokenTexts.read(tokenizer);
+    }
+
+    /** The token texts: {@code given}, else the model folder's tokenizer.json, else null (ids only). */
+    public static TokenTexts texts(TokenTexts given, String modelId) {
+        if (given != null) {
+            return given;
         }
         Path found = TokenTexts.inDirectory(modelId);
         return found == null ? null : TokenTexts.read(found);

@@ -47,13 +47,14 @@ public final class StatsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         RouteAnalyses.Options options = analysis.options();
+        io.moeagent.analyzer.source.TokenTexts given = analysis.givenTexts();
         TallyLoader.Loaded loaded = TallyLoader.load(source.queue, source.jsonl, layer, options);
         if (layer != null && loaded.tally().layers().length == 0) {
             throw new io.moeagent.analyzer.AnalyzerException("--layer " + layer + ": no routes of that layer in "
                     + loaded.source() + " (layers logged: " + java.util.Arrays.toString(loaded.layersLogged()) + ")");
         }
         StatsReport report = new StatsReport(loaded, layer, Math.max(1, top), analysis.minCount,
-                analysis.texts(loaded.modelId()));
+                AnalysisOptions.texts(given, loaded.modelId()));
         PrintWriter out = spec.commandLine().getOut();
         if (!"-".equals(json)) {
             report.printTable(out);

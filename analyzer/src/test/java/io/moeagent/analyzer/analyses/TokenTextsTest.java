@@ -57,5 +57,15 @@ class TokenTextsTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("no tokenizer file"), r.err());
         assertEquals(1, r.err().lines().count(), r.err());
+        Path bad = tmp.resolve("bad.json");
+        try {
+            Files.writeString(bad, "{not json");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        Cli.Result m = Cli.run("stats", "--queue", q.toString(), "--tokenizer", bad.toString());
+        assertEquals(2, m.code());
+        assertTrue(m.err().contains("not a tokenizer.json (malformed JSON at line 1"), m.err());
+        assertEquals(1, m.err().lines().count(), m.err());
     }
 }
