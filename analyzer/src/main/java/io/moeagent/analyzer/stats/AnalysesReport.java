@@ -470,7 +470,19 @@ public final class AnalysesReport {
         for (int layer : tally.layers()) {
             g.writeStartObject();
             g.writeNumberField("layer", layer);
-            coPairs(g, CoActivation.strongest(tally.layer(layer), top, minCount));
+            RoutingTally.Counts c = tally.layer(layer);
+            coPairs(g, CoActivation.strongest(c, top, minCount));
+            // rows_both[i][j]: rows selecting both i and j; the diagonal is i's rows, so P(j|i) = [i][j] / [i][i]
+            g.writeArrayFieldStart("rows_both");
+            int e = c.experts();
+            long[] row = new long[e];
+            for (int i = 0; i < e; i++) {
+                for (int j = 0; j < e; j++) {
+                    row[j] = i == j ? c.selections[i] : CoActivation.both(c, i, j);
+                }
+                g.writeArray(row, 0, e);
+            }
+            g.writeEndArray();
             g.writeEndObject();
         }
         g.writeEndArray();

@@ -29,7 +29,8 @@ public final class CoActivation {
         return m;
     }
 
-    static long both(RoutingTally.Counts c, int i, int j) {
+    /** Rows selecting both i and j (i != j). */
+    public static long both(RoutingTally.Counts c, int i, int j) {
         int e = c.experts();
         return i < j ? c.pairs[i * e + j] : c.pairs[j * e + i];
     }

@@ -65,6 +65,9 @@ class JsonlAnalysesTest {
         JsonNode fromQueue = analyses("--queue", q.toString());
         assertEquals(3, fromQueue.path("expert_parallel").path("layers").get(0).path("steps").asInt());
         assertEquals(8, fromQueue.path("vocabulary").path("rows_with_token_ids").asInt());
+        // layer 0 of the worked example: selections 4 3 2 1 on the diagonal, {0,1} in 2 rows, {3,1} in none
+        JsonNode both = fromQueue.path("coactivation").path("layers").get(0).path("rows_both");
+        assertEquals("[[4,2,1,1],[2,3,1,0],[1,1,2,0],[1,0,0,1]]", both.toString());
         assertEquals(fromQueue, analyses(numeric.toString()));
         assertEquals(fromQueue, analyses(text.toString()));
     }
