@@ -33,7 +33,12 @@ public final class JsonlRoutes {
     /** One route line; arrays are reused, valid for {@code k} entries. */
     public static final class Route {
         public long line;
+        /** The numeric req_id, or a 64-bit hash of a textual one (merged exports: "source:id"). */
+        public long request;
         public int tokenIdx;
+        /** The row's input token id (schema 2 {@code token_id}); valid when {@link #hasTokenId}. */
+        public int tokenId;
+        public boolean hasTokenId;
         public int layer;
         /** "prefill", "decode" or null when the line has no phase. */
         public String phase;
@@ -129,6 +134,8 @@ public final class JsonlRoutes {
         boolean haveIds = false;
         r.phase = null;
         r.hasWeights = false;
+        r.hasTokenId = false;
+        r.request = 0;
         int nWeights = 0;
         for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
             String name = p.currentName();
@@ -137,7 +144,15 @@ public final class JsonlRoutes {
                 case "type" -> {
                     route = "route".equals(p.getValueAsString());
                 }
+                case "req_id" -> r.request = t == JsonToken.VALUE_NUMBER_INT ? p.getLongValue()
+                        : textKey(p.getValueAsString(""));
                 case "token_idx" -> r.tokenIdx = intValue(file, p, r, name);
+                case "token_id" -> {
+                    if (t != JsonToken.VALUE_NULL) {
+                        r.tokenId = intValue(file, p, r, name);
+                        r.hasTokenId = true;
+                    }
+                }
                 case "layer" -> {
                     r.layer = intValue(file, p, r, name);
                     haveLayer = true;
@@ -185,6 +200,15 @@ public final class JsonlRoutes {
             r.weights = Arrays.copyOf(r.weights, r.ids.length);
         }
         return true;
+    }
+
+    /** A 64-bit FNV-1a hash of a textual request id: a key for per-request state, not an identity. */
+    static long textKey(String s) {
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0; i < s.length(); i++) {
+            h = (h ^ s.charAt(i)) * 0x100000001b3L;
+        }
+        return h;
     }
 
     private static int intValue(Path file, JsonParser p, Route r, String field) throws IOException {

@@ -38,6 +38,14 @@ public final class QueueRoutes implements AutoCloseable {
         default void onRow(RouteRow row) {
             onRow(row.requestId, row.position, row.layer, row.prefill(), row.ids, row.offset, row.k, row.weights);
         }
+
+        /** A route record joined to its step begins: its rows follow (rows of one record come between the two). */
+        default void onRouteStart(StepRecord step, RouteRecord route) {
+        }
+
+        /** The rows of the route record begun last have all been handed out. */
+        default void onRouteEnd() {
+        }
     }
 
     /** One run found in a queue: its meta record, and whether any of its routes keeps the engine's expert order. */
@@ -377,6 +385,7 @@ public final class QueueRoutes implements AutoCloseable {
             float[] weights = route.hasWeights() ? route.weights() : null;
             long[] requests = step.requestIds();
             int[] positions = step.positions();
+            out.onRouteStart(step, route);
             RouteRow r = row;
             r.runId = route.runId();
             r.layer = route.layer();
@@ -405,6 +414,7 @@ public final class QueueRoutes implements AutoCloseable {
                 r.offset = i * k;
                 out.onRow(r);
             }
+            out.onRouteEnd();
             counts.rows += rows;
         }
     }

@@ -18,10 +18,21 @@ public final class StatsReport {
     private final TallyLoader.Loaded loaded;
     private final List<Section> sections = new ArrayList<>();
     private final Integer onlyLayer;
+    private final AnalysesReport analyses;
 
     public StatsReport(TallyLoader.Loaded loaded, Integer onlyLayer, int top) {
+        this(loaded, onlyLayer, top, 5, null);
+    }
+
+    /**
+     * @param minCount rows a token or expert needs before its shares are ranked (vocabulary, co-activation)
+     * @param texts    token texts for the vocabulary section, or null for ids only
+     */
+    public StatsReport(TallyLoader.Loaded loaded, Integer onlyLayer, int top, int minCount,
+                       io.moeagent.analyzer.source.TokenTexts texts) {
         this.loaded = loaded;
         this.onlyLayer = onlyLayer;
+        this.analyses = new AnalysesReport(loaded.tally(), loaded.analyses(), loaded.topK(), top, minCount, texts);
         RoutingTally t = loaded.tally();
         sections.add(section(t, "all", top));
         if (t.hasRows(RoutingTally.Phase.PREFILL)) {
@@ -44,6 +55,10 @@ public final class StatsReport {
 
     public List<Section> sections() {
         return sections;
+    }
+
+    public AnalysesReport analyses() {
+        return analyses;
     }
 
     public void printTable(PrintWriter out) {
@@ -80,6 +95,7 @@ public final class StatsReport {
                 out.printf(Locale.ROOT, "%6d %11d %7.3f%%%n", e, st.counts()[e], 100 * st.share(e));
             }
         }
+        analyses.printText(out);
         out.flush();
     }
 
@@ -125,6 +141,7 @@ public final class StatsReport {
                 g.writeEndObject();
             }
             g.writeEndObject();
+            analyses.writeJson(g);
             g.writeEndObject();
             g.writeRaw('\n');
         }
