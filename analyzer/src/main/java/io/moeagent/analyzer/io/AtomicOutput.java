@@ -68,7 +68,19 @@ public final class AtomicOutput implements AutoCloseable {
         Path absolute = file.toAbsolutePath();
         Path dir = absolute.getParent();
         Files.createDirectories(dir);
-        Path temp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
+        // createFile, not createTempFile: the output gets the usual mode (0666 less the umask), not 0600
+        Path temp = null;
+        for (int attempt = 0; temp == null; attempt++) {
+            Path candidate = dir.resolve("." + absolute.getFileName() + "."
+                    + Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+            try {
+                temp = Files.createFile(candidate);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (attempt > 100) {
+                    throw e;
+                }
+            }
+        }
         try {
             return new AtomicOutput(absolute, temp, new BufferedOutputStream(Files.newOutputStream(temp), BUFFER));
         } catch (IOException | RuntimeException e) {

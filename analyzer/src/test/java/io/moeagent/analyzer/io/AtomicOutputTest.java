@@ -33,6 +33,15 @@ class AtomicOutputTest {
     }
 
     @Test
+    void theOutputGetsTheModeAPlainFileWouldGet() throws Exception {
+        Path plain = Files.createFile(tmp.resolve("plain"));
+        Path out = tmp.resolve("stats.json");
+        AtomicOutput.write(out, os -> os.write('x'));
+        // reported: every output came out 0600 (createTempFile's mode) whatever the umask
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(out));
+    }
+
+    @Test
     void anErrorThrownMidWriteAlsoDiscards() throws Exception {
         Path out = Files.writeString(tmp.resolve("o.json"), "old");
         assertThrows(InternalError.class, () -> {
