@@ -2,6 +2,7 @@ package io.moeagent.analyzer.export;
 
 import io.moeagent.analyzer.ExitCodes;
 import io.moeagent.analyzer.Outputs;
+import io.moeagent.analyzer.fleet.ParquetExport;
 import io.moeagent.analyzer.source.QueueRoutes;
 import io.moeagent.analyzer.source.ReadCounts;
 import io.moeagent.format.MetaRecord;
@@ -25,8 +26,18 @@ public final class ExportCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--queue", required = true, paramLabel = "DIR", description = "The agent's queue directory.")
-    Path queue;
+    /** What export writes. */
+    public enum Format { jsonl, parquet }
+
+    @Option(names = "--queue", required = true, paramLabel = "[NAME=]DIR",
+            description = "The agent's queue directory. With --format parquet, repeat it for several queues (NAME, by"
+                    + " default the directory's name, goes into the source column).")
+    List<String> queues;
+
+    @Option(names = "--format", defaultValue = "jsonl", paramLabel = "FORMAT",
+            description = "jsonl (default: one file) or parquet (a Hive-partitioned dataset directory:"
+                    + " routes/run_id=RUN/layer=L/, steps/, meta/; many hosts' exports can share one).")
+    Format format;
 
     @Mixin
     ExportOptions output = new ExportOptions();
@@ -34,6 +45,14 @@ public final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         RowFilter filter = output.filter();
+        if (format == Format.parquet) {
+            return exportParquet(filter);
+        }
+        if (queues.size() != 1) {
+            throw new io.moeagent.analyzer.AnalyzerException("export writes one queue as JSONL; for several queues use"
+                    + " merge, or --format parquet");
+        }
+        Path queue = Path.of(queues.get(0));
         PrintWriter report = Outputs.reportStream(spec, output.out);
         long lines;
         ReadCounts counts;
@@ -50,6 +69,21 @@ public final class ExportCommand implements Callable<Integer> {
         }
         report.println("exported " + lines + " route lines from " + queue + " to " + output.out);
         Outputs.reportSkipped(spec, counts);
+        report.flush();
+        return ExitCodes.OK;
+    }
+
+    private Integer exportParquet(RowFilter filter) {
+        if ("-".equals(output.out)) {
+            throw new io.moeagent.analyzer.AnalyzerException("--format parquet writes a dataset directory; name it"
+                    + " with --out DIR");
+        }
+        ParquetExport.Result r = ParquetExport.export(MergeCommand.parse(queues), Path.of(output.out), filter);
+        PrintWriter report = spec.commandLine().getOut();
+        report.println("exported " + r.rows() + " route rows of " + r.runs() + (r.runs() == 1 ? " run" : " runs")
+                + " from " + queues.size() + (queues.size() == 1 ? " queue" : " queues") + " to the Parquet dataset "
+                + output.out + " (routes/, steps/, meta/)");
+        Outputs.reportSkipped(spec, r.counts());
         report.flush();
         return ExitCodes.OK;
     }

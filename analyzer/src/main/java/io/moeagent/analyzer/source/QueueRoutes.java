@@ -24,6 +24,13 @@ public final class QueueRoutes implements AutoCloseable {
 
         void onRow(long requestId, int position, int layer, boolean prefill,
                    int[] ids, int offset, int k, float[] weightsOrNull);
+
+        /**
+         * Called before the rows of each joined route record, with its step: for consumers that need the run, the
+         * step id or a row's token id ({@code step.tokenId(offset / k)} in {@link #onRow}).
+         */
+        default void onRouteRecord(StepRecord step, RouteRecord route) {
+        }
     }
 
     /** Steps are written just before their routes; an agent thread never has many steps in flight. */
@@ -242,6 +249,7 @@ public final class QueueRoutes implements AutoCloseable {
             int[] positions = step.positions();
             boolean prefill = step.prefill();
             int layer = route.layer();
+            out.onRouteRecord(step, route);
             for (int i = 0; i < rows; i++) {
                 long request = requests[i];
                 int position = positions[i];
