@@ -2,6 +2,7 @@ package io.moeagent.analyzer.export;
 
 import io.moeagent.analyzer.ExitCodes;
 import io.moeagent.analyzer.Outputs;
+import io.moeagent.analyzer.fleet.ParquetExport;
 import io.moeagent.analyzer.io.AtomicOutput;
 import io.moeagent.analyzer.source.QueueRoutes;
 import io.moeagent.analyzer.source.ReadCounts;
@@ -35,8 +36,18 @@ public final class ExportCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--queue", required = true, paramLabel = "DIR", description = "The agent's queue directory.")
-    Path queue;
+    /** What export writes. */
+    public enum Format { jsonl, parquet }
+
+    @Option(names = "--queue", required = true, paramLabel = "[NAME=]DIR",
+            description = "The agent's queue directory. With --format parquet, repeat it for several queues (NAME, by"
+                    + " default the directory's name, goes into the source column).")
+    List<String> queues;
+
+    @Option(names = "--format", defaultValue = "jsonl", paramLabel = "FORMAT",
+            description = "jsonl (default: one file) or parquet (a Hive-partitioned dataset directory:"
+                    + " routes/run_id=RUN/layer=L/, steps/, meta/; many hosts' exports can share one).")
+    Format format;
 
     @Option(names = "--run", paramLabel = "RUNID",
             description = "Only this run (16 hex digits, as the meta line's run_id; 0 for a schema-1 queue).")
@@ -45,9 +56,20 @@ public final class ExportCommand implements Callable<Integer> {
     @Mixin
     ExportOptions output = new ExportOptions();
 
+    /** The one queue of a JSONL export. */
+    private Path queue;
+
     @Override
     public Integer call() {
         RowFilter filter = output.filter();
+        if (format == Format.parquet) {
+            return exportParquet(filter);
+        }
+        if (queues.size() != 1) {
+            throw new io.moeagent.analyzer.AnalyzerException("export writes one queue as JSONL; for several queues use"
+                    + " merge, or --format parquet");
+        }
+        queue = Path.of(queues.get(0));
         PrintWriter report = Outputs.reportStream(spec, output.out);
         List<QueueRoutes.Run> runs = QueueRoutes.scanRuns(queue);
         if (run != null) {
@@ -91,6 +113,25 @@ public final class ExportCommand implements Callable<Integer> {
             spec.commandLine().getErr().flush();
             return ExitCodes.CHECK_FAILED;
         }
+        return ExitCodes.OK;
+    }
+
+    private Integer exportParquet(RowFilter filter) {
+        if (run != null) {
+            throw new io.moeagent.analyzer.AnalyzerException("--run selects a run for a JSONL export; a Parquet dataset"
+                    + " keeps every run, apart by run_id (select in SQL: WHERE run_id = '" + run + "')");
+        }
+        if ("-".equals(output.out)) {
+            throw new io.moeagent.analyzer.AnalyzerException("--format parquet writes a dataset directory; name it"
+                    + " with --out DIR");
+        }
+        ParquetExport.Result r = ParquetExport.export(MergeCommand.parse(queues), Path.of(output.out), filter);
+        PrintWriter report = spec.commandLine().getOut();
+        report.println("exported " + r.rows() + " route rows of " + r.runs() + (r.runs() == 1 ? " run" : " runs")
+                + " from " + queues.size() + (queues.size() == 1 ? " queue" : " queues") + " to the Parquet dataset "
+                + output.out + " (routes/, steps/, meta/)");
+        Outputs.reportSkipped(spec, r.counts());
+        report.flush();
         return ExitCodes.OK;
     }
 

@@ -44,10 +44,12 @@ public final class MergeCommand implements Callable<Integer> {
     @Mixin
     ExportOptions output = new ExportOptions();
 
-    record NamedQueue(String name, Path dir) {
+    /** A queue and the source name its rows carry. */
+    public record NamedQueue(String name, Path dir) {
     }
 
-    static List<NamedQueue> parse(List<String> specs) {
+    /** Parses {@code [NAME=]DIR} specs; names must be distinct and contain no ':'. */
+    public static List<NamedQueue> parse(List<String> specs) {
         List<NamedQueue> result = new ArrayList<>();
         Set<String> names = new LinkedHashSet<>();
         for (String s : specs) {
