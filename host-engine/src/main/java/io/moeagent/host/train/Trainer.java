@@ -94,7 +94,7 @@ public final class Trainer {
             Path latest = run.resume() ? TrainState.latest(run.out()) : null;
             if (latest != null) {
                 JsonNode saved = TrainState.meta(latest).get("config");
-                if (!saved.equals(JSON.valueToTree(config))) {
+                if (!config.equals(JSON.treeToValue(saved, TrainConfig.class))) {
                     throw new IllegalArgumentException("the checkpoint " + latest + " was made with other"
                             + " settings (" + saved + "); resume with the same options or use a new --out");
                 }

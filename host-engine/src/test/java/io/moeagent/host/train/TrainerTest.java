@@ -114,7 +114,8 @@ class TrainerTest {
         CliHarness other = CliHarness.run("train", "--data", DATA.toString(), "--out", split.toString(), "--resume",
                 "--steps", "9", "--train-limit", "40");
         assertEquals(1, other.exitCode, other.toString());
-        assertTrue(other.err.startsWith("error: ") && other.err.contains("other settings"), other.toString());
+        assertTrue(other.err.contains("error: the checkpoint ") && other.err.contains("other settings")
+                && !other.err.contains("\tat "), other.toString());
     }
 
     @Test
