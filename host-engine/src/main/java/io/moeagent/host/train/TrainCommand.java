@@ -107,6 +107,11 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Stop (checkpointed) after this many steps of the schedule, as if interrupted.")
     int stopAfter;
 
+    @Option(names = "--threads", defaultValue = "1",
+            description = "libtorch intra-op threads; 1 (default) is bitwise reproducible, 0 = libtorch's default"
+                    + " (all cores: faster, but gradients round differently from run to run).")
+    int threads;
+
     @Option(names = "--verbose", description = "Print stack traces of errors.")
     boolean verbose;
 
@@ -115,12 +120,13 @@ public final class TrainCommand implements Callable<Integer> {
         TrainConfig config = new TrainConfig(hidden, layers, heads, kvHeads, moeIntermediate, sharedIntermediate,
                 experts, topK, vocabSize, seqLen, batch, steps, lr, warmup, weightDecay, auxLossCoef, gradClip, seed,
                 trainLimit);
-        if (logEvery < 1 || checkpointEvery < 0 || keepCheckpoints < 1 || evalLimit < 0 || stopAfter < 0) {
-            throw new UserError("--log-every must be >= 1, --checkpoint-every and --eval-limit >= 0");
+        if (logEvery < 1 || checkpointEvery < 0 || keepCheckpoints < 1 || evalLimit < 0 || stopAfter < 0
+                || threads < 0) {
+            throw new UserError("--log-every must be >= 1, --checkpoint-every, --eval-limit and --threads >= 0");
         }
         try {
             new Trainer(config, new Trainer.Run(data, out, resume, checkpointEvery, keepCheckpoints, logEvery,
-                    evalLimit, stopAfter), spec.commandLine().getErr()).train();
+                    evalLimit, stopAfter, threads), spec.commandLine().getErr()).train();
         } catch (IOException e) {
             throw new UncheckedIOException("training in " + out + " failed: " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {

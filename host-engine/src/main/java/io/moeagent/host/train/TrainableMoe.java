@@ -90,7 +90,11 @@ final class TrainableMoe implements AutoCloseable {
                     values[i] = (float) (random.nextGaussian() * std);
                 }
             }
-            params.put(name, manager.create(values, shape));
+            // copied into libtorch's own (64-byte aligned) memory: an array made from Java data wraps a direct
+            // buffer whose alignment varies from run to run, and the CPU matmul kernels then round differently
+            try (NDArray wrapped = manager.create(values, shape)) {
+                params.put(name, wrapped.duplicate());
+            }
         }
         return withGradients(c, manager, params);
     }

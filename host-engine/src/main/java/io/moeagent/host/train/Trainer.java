@@ -36,7 +36,7 @@ public final class Trainer {
 
     /** Where and how often; none of these change the trained weights. */
     public record Run(Path data, Path out, boolean resume, int checkpointEvery, int keepCheckpoints, int logEvery,
-                      int evalLimit, int stopAfter) {
+                      int evalLimit, int stopAfter, int threads) {
     }
 
     /** What a finished (or stopped) run measured. */
@@ -72,6 +72,22 @@ public final class Trainer {
             if (JniUtils.isGradMode()) {
                 JniUtils.setGradMode(false); // gradients only inside the collector; updates run without a graph
             }
+            int threadsBefore = JniUtils.getNumThreads();
+            if (run.threads() > 0) {
+                // libtorch's CPU backward is not bitwise deterministic with more than one intra-op thread
+                JniUtils.setNumThreads(run.threads());
+            }
+            try {
+                return train(tokenizer, manager, tokenizerDir, trainProblems, started);
+            } finally {
+                JniUtils.setNumThreads(threadsBefore);
+            }
+        }
+    }
+
+    private Result train(HfTextTokenizer tokenizer, NDManager manager, Path tokenizerDir,
+                         List<Gsm8kCorpus.Problem> trainProblems, long started) throws IOException {
+        {
             int vocab = vocabularySize(tokenizerDir);
             ModelConfig mc = config.modelConfig(vocab, specialId(tokenizer, ByteLevelBpeTrainer.END_OF_TEXT),
                     specialId(tokenizer, ByteLevelBpeTrainer.IM_END));
@@ -113,6 +129,7 @@ public final class Trainer {
                 model = TrainableMoe.initialise(mc, manager, config.seed());
                 optimizer = new AdamW(model.params(), manager);
             }
+            say("threads: %d libtorch intra-op thread(s)", JniUtils.getNumThreads());
             say("model: %s, %,d parameters (%,d BF16 bytes of weights); %d layers, hidden %d, %d experts top-%d,"
                             + " expert %d, shared %d, vocab %d", "qwen2_moe", parameterCount(model),
                     2 * parameterCount(model), mc.numHiddenLayers(), mc.hiddenSize(), mc.numExperts(),

@@ -47,7 +47,7 @@ class TrainerTest {
 
     static Trainer.Result train(TrainConfig config, Path out, boolean resume, int checkpointEvery, int stopAfter,
                                 StringWriter log) throws Exception {
-        return new Trainer(config, new Trainer.Run(DATA, out, resume, checkpointEvery, 3, 1, 6, stopAfter),
+        return new Trainer(config, new Trainer.Run(DATA, out, resume, checkpointEvery, 3, 1, 6, stopAfter, 1),
                 new PrintWriter(log, true)).train();
     }
 
