@@ -27,7 +27,8 @@ public final class AgentConfig {
             "retention", "max-records", "max-bytes",
             "pointcut.class", "pointcut.method", "pointcut.ids", "pointcut.weights", "pointcut.tokens", "pointcut.k",
             "pointcut.layer", "pointcut.layer-method", "pointcut.step", "pointcut.step-id", "pointcut.step-prefill",
-            "pointcut.step-tokens", "pointcut.step-request-ids", "pointcut.step-positions", "pointcut.run-info");
+            "pointcut.step-tokens", "pointcut.step-request-ids", "pointcut.step-positions", "pointcut.step-token-ids",
+            "pointcut.step-phases", "pointcut.run-info");
 
     /** Chronicle Queue roll cycles accepted by {@code roll-cycle} (the names of {@code RollCycles}). */
     static final Set<String> ROLL_CYCLES = Set.of("FIVE_MINUTELY", "TEN_MINUTELY", "TWENTY_MINUTELY",
@@ -230,9 +231,11 @@ public final class AgentConfig {
         String stepTokens = stepField(v, "pointcut.step-tokens", d.stepTokens(), hasStep, true);
         String requestIds = stepField(v, "pointcut.step-request-ids", d.stepRequestIds(), hasStep, false);
         String positions = stepField(v, "pointcut.step-positions", d.stepPositions(), hasStep, false);
+        String tokenIds = stepField(v, "pointcut.step-token-ids", d.stepTokenIds(), hasStep, true);
+        String phases = stepField(v, "pointcut.step-phases", d.stepPhases(), hasStep, true);
         String runInfo = stepField(v, "pointcut.run-info", d.stepRunInfo(), hasStep, true);
         return new Pointcuts(cls, method, ids, weights, tokens, k, layer, layerMethod, step, stepId, prefill,
-                stepTokens, requestIds, positions, runInfo);
+                stepTokens, requestIds, positions, tokenIds, phases, runInfo);
     }
 
     private static String javaName(String key, String value) throws ConfigException {
@@ -380,6 +383,8 @@ public final class AgentConfig {
                     .append(",pointcut.step-tokens=").append(orNone(p.stepTokens()))
                     .append(",pointcut.step-request-ids=").append(p.stepRequestIds())
                     .append(",pointcut.step-positions=").append(p.stepPositions())
+                    .append(",pointcut.step-token-ids=").append(orNone(p.stepTokenIds()))
+                    .append(",pointcut.step-phases=").append(orNone(p.stepPhases()))
                     .append(",pointcut.run-info=").append(orNone(p.stepRunInfo()));
         }
         return sb.toString();

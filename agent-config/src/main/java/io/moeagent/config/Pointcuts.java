@@ -18,6 +18,9 @@ package io.moeagent.config;
  * @param stepTokens       field path within the step context: int rows, or null (then the route's tokens)
  * @param stepRequestIds   field path within the step context: long[] or int[] request id per row
  * @param stepPositions    field path within the step context: int[] position per row
+ * @param stepTokenIds     field path within the step context: int[] input token id per row, or null
+ * @param stepPhases       field path within the step context: byte[] phase per row (0 prefill, 1 decode), or null
+ *                         (then every row has the step's phase)
  * @param stepRunInfo      field path within the step context: Map of run facts for the meta record, or null
  */
 public record Pointcuts(
@@ -35,6 +38,8 @@ public record Pointcuts(
         String stepTokens,
         String stepRequestIds,
         String stepPositions,
+        String stepTokenIds,
+        String stepPhases,
         String stepRunInfo) {
 
     public static final String HOST_ROUTER = "io.moeagent.host.model.Router";
@@ -43,7 +48,7 @@ public record Pointcuts(
         return new Pointcuts(HOST_ROUTER, "selectExperts",
                 ValuePath.of("return.expertIds"), ValuePath.of("return.weights"), ValuePath.of("return.tokens"),
                 ValuePath.of("return.k"), ValuePath.of("this.layerIndex"), null,
-                ValuePath.of("arg1"), "stepId", "prefill", "tokens", "requestIds", "positions", "runInfo");
+                ValuePath.of("arg1"), "stepId", "prefill", "tokens", "requestIds", "positions", "tokenIds", "rowPhases", "runInfo");
     }
 
     /** The layer method's class name, or null. */

@@ -10,4 +10,8 @@ public interface RecordVisitor {
 
     default void onRoute(RouteRecord route, long index) {
     }
+
+    /** The agent's statistics for the run {@code runId} (schema 2 only). */
+    default void onStats(StatsRecord stats, long runId, long index) {
+    }
 }

@@ -1,11 +1,18 @@
 package io.moeagent.format;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Stream;
+import java.util.zip.CRC32C;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ChronicleQueue;
 import net.openhft.chronicle.queue.ExcerptTailer;
@@ -13,8 +20,9 @@ import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 import net.openhft.chronicle.wire.DocumentContext;
 
 /**
- * Reads route records from a queue directory in order, decoding into reused objects.
- * Opens the queue read-only, so it can follow a queue a live host is still writing.
+ * Reads route records of both schemas ({@link RouteFormat}) from a queue directory in order, decoding into reused
+ * objects. Opens the queue read-only, so it can follow a queue a live host is still writing. A schema-2 record whose
+ * CRC32C does not match is counted ({@link #corruptRecords()}) and never decoded.
  */
 public final class RouteQueueReader implements AutoCloseable {
     @SuppressWarnings({"removal", "deprecation"})
@@ -29,12 +37,19 @@ public final class RouteQueueReader implements AutoCloseable {
     private final ExcerptTailer tailer;
     private final StepRecord step = new StepRecord();
     private final RouteRecord route = new RouteRecord();
+    private final CRC32C crc = new CRC32C();
+    private ByteBuffer buf;
+    private LongBuffer longs;
+    private IntBuffer ints;
+    private FloatBuffer floats;
     private long skipped;
+    private long corrupt;
 
     private RouteQueueReader(Path dir, ChronicleQueue queue) {
         this.dir = dir;
         this.queue = queue;
         this.tailer = queue.createTailer();
+        grow(4096);
     }
 
     /**
@@ -83,6 +98,11 @@ public final class RouteQueueReader implements AutoCloseable {
         return skipped;
     }
 
+    /** Schema-2 records whose checksum did not match their bytes (damaged on disk, or never fully written). */
+    public long corruptRecords() {
+        return corrupt;
+    }
+
     /**
      * Decodes the next record into {@code visitor}.
      *
@@ -103,24 +123,30 @@ public final class RouteQueueReader implements AutoCloseable {
                 skipped++;
                 return true;
             }
-            byte type = b.readByte();
+            byte type = (byte) b.peekUnsignedByte();
+            if (type == RouteFormat.TYPE_ROUTE || type == RouteFormat.TYPE_STEP || type == RouteFormat.TYPE_META
+                    || type == RouteFormat.TYPE_STATS) {
+                readV2(b, type, index, visitor);
+                return true;
+            }
+            b.readSkip(1);
             try {
                 switch (type) {
-                    case RouteFormat.TYPE_ROUTE -> {
+                    case RouteFormat.TYPE_ROUTE_V1 -> {
                         if (readRoute(b)) {
                             visitor.onRoute(route, index);
                         } else {
                             skipped++;
                         }
                     }
-                    case RouteFormat.TYPE_STEP -> {
+                    case RouteFormat.TYPE_STEP_V1 -> {
                         if (readStep(b)) {
                             visitor.onStep(step, index);
                         } else {
                             skipped++;
                         }
                     }
-                    case RouteFormat.TYPE_META -> visitor.onMeta(readMeta(b, index), index);
+                    case RouteFormat.TYPE_META_V1 -> visitor.onMeta(readMeta(b, index), index);
                     default -> throw new RouteFormatException("record at index " + Long.toHexString(index) + " of "
                             + dir + " has unknown type 0x" + Integer.toHexString(type & 0xff)
                             + "; this is not a moe-agent route queue, or it was written by a newer agent");
@@ -156,6 +182,8 @@ public final class RouteQueueReader implements AutoCloseable {
         if (tokens < 0 || k < 1 || need > b.readRemaining()) {
             return false;
         }
+        route.runId = 0;
+        route.engineOrder = false;
         route.tokens = tokens;
         route.k = k;
         route.hasWeights = weights;
@@ -171,8 +199,11 @@ public final class RouteQueueReader implements AutoCloseable {
         if (b.readRemaining() < 8 + 1 + 4) {
             return false;
         }
+        step.runId = 0;
+        step.hasTokenIds = false;
+        step.hasRowPhases = false;
         step.stepId = b.readLong();
-        step.prefill = b.readByte() == RouteFormat.PHASE_PREFILL;
+        step.phase = b.readByte() == RouteFormat.PHASE_PREFILL ? RouteFormat.PHASE_PREFILL : RouteFormat.PHASE_DECODE;
         int tokens = b.readInt();
         if (tokens < 0 || (long) tokens * (Long.BYTES + Integer.BYTES) > b.readRemaining()) {
             return false;
@@ -186,10 +217,8 @@ public final class RouteQueueReader implements AutoCloseable {
 
     private MetaRecord readMeta(Bytes<?> b, long index) {
         int schema = b.readUnsignedShort();
-        if (schema != RouteFormat.SCHEMA_VERSION) {
-            throw new RouteFormatException("queue " + dir + " has route schema version " + schema
-                    + " (meta record at index " + Long.toHexString(index) + "); this reader knows version "
-                    + RouteFormat.SCHEMA_VERSION + ": use the analyzer that matches the agent that wrote it");
+        if (schema != RouteFormat.SCHEMA_V1) {
+            throw unknownSchema(schema, index);
         }
         String agentVersion = b.readUtf8();
         String modelId = b.readUtf8();
@@ -222,6 +251,217 @@ public final class RouteQueueReader implements AutoCloseable {
         }
         return new MetaRecord(schema, agentVersion, modelId, engine, engineVersion, torchVersion, javaVersion,
                 device, dtype, seed, numLayers, numExperts, topK, layers, configuration, start, pid, extra);
+    }
+
+    private RouteFormatException unknownSchema(int schema, long index) {
+        return new RouteFormatException("queue " + dir + " has route schema version " + schema
+                + " (meta record at index " + Long.toHexString(index) + "); this reader knows versions "
+                + RouteFormat.SCHEMA_V1 + " and " + RouteFormat.SCHEMA_VERSION
+                + ": use the analyzer that matches the agent that wrote it");
+    }
+
+    /** Copies a schema-2 record out of the queue, checks its CRC32C and decodes it. */
+    private void readV2(Bytes<?> b, byte type, long index, RecordVisitor visitor) {
+        long remaining = b.readRemaining();
+        if (remaining < 8 + RouteFormat.CRC_BYTES || remaining > Integer.MAX_VALUE - 16) {
+            skipped++;
+            return;
+        }
+        int length = (int) remaining;
+        if (buf.capacity() < length) {
+            grow(Math.max(length, 2 * buf.capacity()));
+        }
+        buf.clear().limit(length);
+        b.read(buf);
+        if (buf.position() != length) {
+            skipped++;
+            return;
+        }
+        int body = length - RouteFormat.CRC_BYTES;
+        buf.position(0).limit(body);
+        crc.reset();
+        crc.update(buf);
+        buf.limit(length);
+        if ((int) crc.getValue() != buf.getInt(body)) {
+            corrupt++;
+            return;
+        }
+        buf.position(0).limit(body);
+        try {
+            switch (type) {
+                case RouteFormat.TYPE_ROUTE -> {
+                    if (decodeRoute(body)) {
+                        visitor.onRoute(route, index);
+                    } else {
+                        corrupt++;
+                    }
+                }
+                case RouteFormat.TYPE_STEP -> {
+                    if (decodeStep(body)) {
+                        visitor.onStep(step, index);
+                    } else {
+                        corrupt++;
+                    }
+                }
+                case RouteFormat.TYPE_META -> visitor.onMeta(decodeMeta(index), index);
+                default -> {
+                    long runId = buf.getLong(8);
+                    visitor.onStats(decodeStats(), runId, index);
+                }
+            }
+        } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException | IllegalArgumentException e) {
+            // a record whose checksum matched but whose fields do not fit: written by a broken writer
+            corrupt++;
+        }
+    }
+
+    private boolean decodeRoute(int body) {
+        if (body < RouteFormat.ROUTE_HEADER) {
+            return false;
+        }
+        int flags = buf.get(1) & 0xff;
+        int k = buf.get(2) & 0xff;
+        int tokens = buf.getInt(8);
+        boolean weights = (flags & RouteFormat.FLAG_WEIGHTS) != 0;
+        long n = (long) tokens * k;
+        if (tokens < 0 || k < 1 || RouteFormat.routeRecordBytes(tokens, k, weights) != body + RouteFormat.CRC_BYTES) {
+            return false;
+        }
+        route.layer = buf.getInt(4);
+        route.runId = buf.getLong(12);
+        route.stepId = buf.getLong(20);
+        route.tokens = tokens;
+        route.k = k;
+        route.hasWeights = weights;
+        route.engineOrder = (flags & RouteFormat.FLAG_ENGINE_ORDER) != 0;
+        route.ensureCapacity((int) n);
+        int at = RouteFormat.ROUTE_HEADER;
+        ints.get(at / 4, route.expertIds, 0, (int) n);
+        if (weights) {
+            floats.get(at / 4 + (int) n, route.weights, 0, (int) n);
+        }
+        return true;
+    }
+
+    private boolean decodeStep(int body) {
+        if (body < RouteFormat.STEP_HEADER) {
+            return false;
+        }
+        byte phase = buf.get(1);
+        int flags = buf.get(2) & 0xff;
+        int tokens = buf.getInt(4);
+        boolean tokenIds = (flags & RouteFormat.STEP_FLAG_TOKEN_IDS) != 0;
+        boolean rowPhases = (flags & RouteFormat.STEP_FLAG_ROW_PHASES) != 0;
+        if (tokens < 0 || phase < RouteFormat.PHASE_PREFILL || phase > RouteFormat.PHASE_MIXED
+                || RouteFormat.stepRecordBytes(tokens, tokenIds, rowPhases) != body + RouteFormat.CRC_BYTES) {
+            return false;
+        }
+        step.phase = phase;
+        step.tokens = tokens;
+        step.runId = buf.getLong(16);
+        step.stepId = buf.getLong(24);
+        step.hasTokenIds = tokenIds;
+        step.hasRowPhases = rowPhases;
+        step.ensureCapacity(tokens);
+        int at = RouteFormat.STEP_HEADER;
+        longs.get(at / 8, step.requestIds, 0, tokens);
+        at += tokens * 8;
+        ints.get(at / 4, step.positions, 0, tokens);
+        at += tokens * 4;
+        if (tokenIds) {
+            ints.get(at / 4, step.tokenIds, 0, tokens);
+            at += tokens * 4;
+        }
+        if (rowPhases) {
+            buf.get(at, step.rowPhases, 0, tokens);
+        }
+        return true;
+    }
+
+    private MetaRecord decodeMeta(long index) {
+        int schema = buf.getShort(2) & 0xffff;
+        if (schema != RouteFormat.SCHEMA_VERSION) {
+            throw unknownSchema(schema, index);
+        }
+        buf.position(8);
+        long runId = buf.getLong();
+        String agentVersion = getString();
+        String modelId = getString();
+        String engine = getString();
+        String engineVersion = getString();
+        String torchVersion = getString();
+        String javaVersion = getString();
+        String device = getString();
+        String dtype = getString();
+        String host = getString();
+        String configuration = getString();
+        long seed = buf.getLong();
+        int numLayers = buf.getInt();
+        int numExperts = buf.getInt();
+        int topK = buf.getInt();
+        int nLayers = buf.getInt();
+        if (nLayers < 0 || nLayers > buf.remaining() / 4) {
+            throw new IllegalArgumentException("recorded layers");
+        }
+        int[] layers = new int[nLayers];
+        for (int i = 0; i < nLayers; i++) {
+            layers[i] = buf.getInt();
+        }
+        long start = buf.getLong();
+        long pid = buf.getLong();
+        int nExtra = buf.getInt();
+        if (nExtra < 0 || nExtra > buf.remaining() / 8) {
+            throw new IllegalArgumentException("extra");
+        }
+        Map<String, String> extra = new LinkedHashMap<>();
+        for (int i = 0; i < nExtra; i++) {
+            extra.put(getString(), getString());
+        }
+        return new MetaRecord(schema, agentVersion, modelId, engine, engineVersion, torchVersion, javaVersion,
+                device, dtype, seed, numLayers, numExperts, topK, layers, configuration, start, pid, extra, runId, host);
+    }
+
+    private StatsRecord decodeStats() {
+        byte reason = buf.get(1);
+        buf.position(16);
+        long time = buf.getLong();
+        long elapsed = buf.getLong();
+        long calls = buf.getLong();
+        long recordedCalls = buf.getLong();
+        long inside = buf.getLong();
+        long records = buf.getLong();
+        long bytes = buf.getLong();
+        long droppedCap = buf.getLong();
+        long droppedDisk = buf.getLong();
+        long droppedError = buf.getLong();
+        int nExtra = buf.getInt();
+        if (nExtra < 0 || nExtra > buf.remaining() / 12) {
+            throw new IllegalArgumentException("extra");
+        }
+        Map<String, Long> extra = new LinkedHashMap<>();
+        for (int i = 0; i < nExtra; i++) {
+            extra.put(getString(), buf.getLong());
+        }
+        return new StatsRecord(reason, time, elapsed, calls, recordedCalls, inside, records, bytes, droppedCap,
+                droppedDisk, droppedError, extra);
+    }
+
+    private String getString() {
+        int n = buf.getInt();
+        if (n < 0 || n > buf.remaining()) {
+            throw new IllegalArgumentException("string length " + n);
+        }
+        byte[] bytes = new byte[n];
+        buf.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private void grow(int capacity) {
+        int cap = (capacity + 7) & ~7;
+        buf = ByteBuffer.allocateDirect(cap).order(ByteOrder.LITTLE_ENDIAN);
+        longs = buf.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(0).asLongBuffer();
+        ints = buf.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(0).asIntBuffer();
+        floats = buf.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(0).asFloatBuffer();
     }
 
     @Override

@@ -3,15 +3,23 @@ package io.moeagent.format;
 /**
  * One layer's expert selection for all token rows of one step, reused by the reader (copy what you keep).
  * Expert ids and weights are row-major {@code [tokens, k]}; weights are absent when the agent ran ids-only.
+ * Each row is best-first unless {@link #engineOrder()} says the engine's own order was kept.
  */
 public final class RouteRecord {
+    long runId;
     long stepId;
     int layer;
     int tokens;
     int k;
     boolean hasWeights;
+    boolean engineOrder;
     int[] expertIds = new int[256];
     float[] weights = new float[256];
+
+    /** The recording session (0 for schema 1). */
+    public long runId() {
+        return runId;
+    }
 
     public long stepId() {
         return stepId;
@@ -31,6 +39,11 @@ public final class RouteRecord {
 
     public boolean hasWeights() {
         return hasWeights;
+    }
+
+    /** True when a row's experts are in the order the engine returned them, which is not known to be best-first. */
+    public boolean engineOrder() {
+        return engineOrder;
     }
 
     public int expertId(int row, int j) {

@@ -20,7 +20,7 @@ class RouteFormatRoundTripTest {
         Map<String, String> extra = new LinkedHashMap<>();
         extra.put("z", "last-inserted-first");
         extra.put("a", "second");
-        return new MetaRecord(RouteFormat.SCHEMA_VERSION, "0.1.0", "synthetic:tiny", "moe-host", "0.1.0", "2.7.1",
+        return new MetaRecord(RouteFormat.SCHEMA_V1, "0.1.0", "synthetic:tiny", "moe-host", "0.1.0", "2.7.1",
                 "17.0.15", "cpu", "float32", 1234L, 4, 60, 4, new int[] {0, 1, 2, 3}, "queue=moe-routes",
                 1_700_000_000_000L, 42L, extra);
     }
@@ -34,10 +34,10 @@ class RouteFormatRoundTripTest {
         float[] w = {0.5f, 0.2f, 0.1f, 0.05f, 0.4f, 0.3f, 0.2f, 0.1f, 0.25f, 0.25f, 0.25f, 0.25f};
         try (ChronicleQueue q = ChronicleQueue.singleBuilder(dir).build();
              ExcerptAppender a = q.createAppender()) {
-            RouteRecordWriter.writeMeta(a, meta);
-            RouteRecordWriter.writeStep(a, 11L, true, reqs, pos, 3);
-            RouteRecordWriter.writeRoute(a, 11L, 2, 3, 4, ids, w);
-            RouteRecordWriter.writeRoute(a, 11L, 3, 3, 4, ids, null);
+            SchemaV1Writer.writeMeta(a, meta);
+            SchemaV1Writer.writeStep(a, 11L, true, reqs, pos, 3);
+            SchemaV1Writer.writeRoute(a, 11L, 2, 3, 4, ids, w);
+            SchemaV1Writer.writeRoute(a, 11L, 3, 3, 4, ids, null);
         }
         List<Object> seen = new ArrayList<>();
         try (RouteQueueReader r = RouteQueueReader.open(dir)) {

@@ -3,7 +3,7 @@ package io.moeagent.analyzer;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.moeagent.format.RouteFormat;
-import io.moeagent.format.RouteRecordWriter;
+import io.moeagent.format.SchemaV1Writer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,7 +54,7 @@ class BadInputTest {
     void unknownSchemaVersion() {
         Path q = tmp.resolve("q");
         try (ChronicleQueue cq = TestQueues.open(q); ExcerptAppender a = cq.createAppender()) {
-            RouteRecordWriter.writeMeta(a, TestQueues.meta(RouteFormat.SCHEMA_VERSION + 1, 8, 2, new int[] {0}));
+            SchemaV1Writer.writeMeta(a, TestQueues.meta(RouteFormat.SCHEMA_VERSION + 1, 8, 2, new int[] {0}));
         }
         assertOneClearError(Cli.run("export", "--queue", q.toString(), "--out", tmp.resolve("o").toString()),
                 "schema version " + (RouteFormat.SCHEMA_VERSION + 1));
@@ -76,11 +76,11 @@ class BadInputTest {
     void aQueueWithoutMetaRecord() {
         Path q = tmp.resolve("q");
         try (ChronicleQueue cq = TestQueues.open(q); ExcerptAppender a = cq.createAppender()) {
-            RouteRecordWriter.writeStep(a, 1, true, new long[] {0}, new int[] {0}, 1);
+            SchemaV1Writer.writeStep(a, 1, true, new long[] {0}, new int[] {0}, 1);
         }
         assertOneClearError(Cli.run("stats", "--queue", q.toString()), "holds no meta record");
         try (ChronicleQueue cq = TestQueues.open(q); ExcerptAppender a = cq.createAppender()) {
-            RouteRecordWriter.writeRoute(a, 1, 0, 1, 2, new int[] {0, 1}, null);
+            SchemaV1Writer.writeRoute(a, 1, 0, 1, 2, new int[] {0, 1}, null);
         }
         assertOneClearError(Cli.run("stats", "--queue", q.toString()), "before any meta record");
     }
@@ -101,9 +101,9 @@ class BadInputTest {
         Path q = tmp.resolve("q");
         TestQueues.writeRun(q, 8, 2, new int[] {0, 1}, 1, 3, 2, true, 1);
         try (ChronicleQueue cq = TestQueues.open(q); ExcerptAppender a = cq.createAppender()) {
-            RouteRecordWriter.writeStep(a, 77, false, new long[] {0}, new int[] {4}, 1);
+            SchemaV1Writer.writeStep(a, 77, false, new long[] {0}, new int[] {4}, 1);
             try (DocumentContext dc = a.writingDocument()) {
-                dc.wire().bytes().writeByte(RouteFormat.TYPE_ROUTE).writeLong(77).writeInt(0).writeInt(1);
+                dc.wire().bytes().writeByte(RouteFormat.TYPE_ROUTE_V1).writeLong(77).writeInt(0).writeInt(1);
             }
         }
         Cli.Result r = Cli.run("export", "--queue", q.toString(), "--out", tmp.resolve("o.jsonl").toString());

@@ -3,7 +3,7 @@ package io.moeagent.analyzer;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.moeagent.format.RouteFormat;
-import io.moeagent.format.RouteRecordWriter;
+import io.moeagent.format.SchemaV1Writer;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -29,7 +29,7 @@ class FollowTest {
         Thread.sleep(400);
         Random rnd = new Random(9);
         try (ChronicleQueue cq = TestQueues.open(q); ExcerptAppender a = cq.createAppender()) {
-            RouteRecordWriter.writeMeta(a, TestQueues.meta(RouteFormat.SCHEMA_VERSION, 16, 2, layers));
+            SchemaV1Writer.writeMeta(a, TestQueues.meta(RouteFormat.SCHEMA_V1, 16, 2, layers));
             for (int s = 0; s < steps; s++) {
                 long[] req = new long[tokens];
                 int[] pos = new int[tokens];
@@ -37,12 +37,12 @@ class FollowTest {
                     req[i] = i;
                     pos[i] = s;
                 }
-                RouteRecordWriter.writeStep(a, s, s == 0, req, pos, tokens);
+                SchemaV1Writer.writeStep(a, s, s == 0, req, pos, tokens);
                 for (int layer : layers) {
                     int[] ids = new int[tokens * 2];
                     float[] w = new float[tokens * 2];
                     TestQueues.fillRoutes(rnd, 16, 2, tokens, ids, w);
-                    RouteRecordWriter.writeRoute(a, s, layer, tokens, 2, ids, w);
+                    SchemaV1Writer.writeRoute(a, s, layer, tokens, 2, ids, w);
                 }
                 Thread.sleep(25);
             }

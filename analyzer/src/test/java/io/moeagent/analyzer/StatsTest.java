@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moeagent.analyzer.stats.ExpertStats;
 import io.moeagent.analyzer.stats.RoutingTally;
 import io.moeagent.format.RouteFormat;
-import io.moeagent.format.RouteRecordWriter;
+import io.moeagent.format.SchemaV1Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import net.openhft.chronicle.queue.ChronicleQueue;
@@ -86,12 +86,12 @@ class StatsTest {
     private Path writeExampleQueue() {
         Path q = tmp.resolve("q");
         try (ChronicleQueue cq = TestQueues.open(q); ExcerptAppender a = cq.createAppender()) {
-            RouteRecordWriter.writeMeta(a, TestQueues.meta(RouteFormat.SCHEMA_VERSION, 5, 2, new int[] {3}));
-            RouteRecordWriter.writeStep(a, 1, true, new long[] {0, 0, 1}, new int[] {0, 1, 0}, 3);
-            RouteRecordWriter.writeRoute(a, 1, 3, 3, 2, new int[] {0, 1, 0, 2, 0, 1},
+            SchemaV1Writer.writeMeta(a, TestQueues.meta(RouteFormat.SCHEMA_V1, 5, 2, new int[] {3}));
+            SchemaV1Writer.writeStep(a, 1, true, new long[] {0, 0, 1}, new int[] {0, 1, 0}, 3);
+            SchemaV1Writer.writeRoute(a, 1, 3, 3, 2, new int[] {0, 1, 0, 2, 0, 1},
                     new float[] {0.5f, 0.4f, 0.5f, 0.3f, 0.4f, 0.3f});
-            RouteRecordWriter.writeStep(a, 2, false, new long[] {0}, new int[] {2}, 1);
-            RouteRecordWriter.writeRoute(a, 2, 3, 1, 2, new int[] {3, 0}, new float[] {0.3f, 0.3f});
+            SchemaV1Writer.writeStep(a, 2, false, new long[] {0}, new int[] {2}, 1);
+            SchemaV1Writer.writeRoute(a, 2, 3, 1, 2, new int[] {3, 0}, new float[] {0.3f, 0.3f});
         }
         return q;
     }

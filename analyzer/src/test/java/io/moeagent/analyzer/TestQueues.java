@@ -2,7 +2,7 @@ package io.moeagent.analyzer;
 
 import io.moeagent.format.MetaRecord;
 import io.moeagent.format.RouteFormat;
-import io.moeagent.format.RouteRecordWriter;
+import io.moeagent.format.SchemaV1Writer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -33,23 +33,23 @@ public final class TestQueues {
      */
     public static void writeGolden(Path dir) {
         try (ChronicleQueue q = open(dir); ExcerptAppender a = q.createAppender()) {
-            RouteRecordWriter.writeMeta(a, meta(RouteFormat.SCHEMA_VERSION, 8, 2, new int[] {0, 1}));
-            RouteRecordWriter.writeStep(a, 1, true, new long[] {0, 0, 0, 1, 1}, new int[] {0, 1, 2, 0, 1}, 5);
-            RouteRecordWriter.writeRoute(a, 1, 0, 5, 2, new int[] {3, 1, 0, 7, 2, 5, 6, 4, 1, 3},
+            SchemaV1Writer.writeMeta(a, meta(RouteFormat.SCHEMA_V1, 8, 2, new int[] {0, 1}));
+            SchemaV1Writer.writeStep(a, 1, true, new long[] {0, 0, 0, 1, 1}, new int[] {0, 1, 2, 0, 1}, 5);
+            SchemaV1Writer.writeRoute(a, 1, 0, 5, 2, new int[] {3, 1, 0, 7, 2, 5, 6, 4, 1, 3},
                     new float[] {0.6f, 0.3f, 0.5f, 0.25f, 0.1234567f, 0.1f, 1e-5f, 0f, 1f, 0f});
-            RouteRecordWriter.writeRoute(a, 1, 1, 5, 2, new int[] {0, 1, 2, 3, 4, 5, 6, 7, 0, 7},
+            SchemaV1Writer.writeRoute(a, 1, 1, 5, 2, new int[] {0, 1, 2, 3, 4, 5, 6, 7, 0, 7},
                     new float[] {0.7f, 0.2f, 0.33333334f, 0.33333334f, 0.9f, 0.05f, 0.45f, 0.45f, 0.8f, 0.15f});
             // a route whose step record is missing: counted, not exported
-            RouteRecordWriter.writeRoute(a, 99, 0, 1, 2, new int[] {1, 2}, new float[] {0.5f, 0.5f});
+            SchemaV1Writer.writeRoute(a, 99, 0, 1, 2, new int[] {1, 2}, new float[] {0.5f, 0.5f});
             // decode: request 0 token 3, request 1 token 2, and a pad row
-            RouteRecordWriter.writeStep(a, 2, false, new long[] {0, 1, -1}, new int[] {3, 2, -1}, 3);
-            RouteRecordWriter.writeRoute(a, 2, 0, 3, 2, new int[] {3, 2, 5, 1, 0, 0},
+            SchemaV1Writer.writeStep(a, 2, false, new long[] {0, 1, -1}, new int[] {3, 2, -1}, 3);
+            SchemaV1Writer.writeRoute(a, 2, 0, 3, 2, new int[] {3, 2, 5, 1, 0, 0},
                     new float[] {0.55f, 0.25f, 0.4f, 0.4f, 0f, 0f});
-            RouteRecordWriter.writeRoute(a, 2, 1, 3, 2, new int[] {6, 2, 7, 0, 0, 0},
+            SchemaV1Writer.writeRoute(a, 2, 1, 3, 2, new int[] {6, 2, 7, 0, 0, 0},
                     new float[] {0.375f, 0.125f, 0.6f, 0.2f, 0f, 0f});
-            RouteRecordWriter.writeStep(a, 3, false, new long[] {0}, new int[] {4}, 1);
-            RouteRecordWriter.writeRoute(a, 3, 0, 1, 2, new int[] {3, 4}, new float[] {0.5f, 0.3f});
-            RouteRecordWriter.writeRoute(a, 3, 1, 1, 2, new int[] {6, 1}, new float[] {0.25f, 0.25f});
+            SchemaV1Writer.writeStep(a, 3, false, new long[] {0}, new int[] {4}, 1);
+            SchemaV1Writer.writeRoute(a, 3, 0, 1, 2, new int[] {3, 4}, new float[] {0.5f, 0.3f});
+            SchemaV1Writer.writeRoute(a, 3, 1, 1, 2, new int[] {6, 1}, new float[] {0.25f, 0.25f});
         }
     }
 
@@ -62,7 +62,7 @@ public final class TestQueues {
                                 int newTokens, boolean weights, long seed) {
         Random rnd = new Random(seed);
         try (ChronicleQueue q = open(dir); ExcerptAppender a = q.createAppender()) {
-            RouteRecordWriter.writeMeta(a, meta(RouteFormat.SCHEMA_VERSION, experts, topK, layers));
+            SchemaV1Writer.writeMeta(a, meta(RouteFormat.SCHEMA_V1, experts, topK, layers));
             long step = 0;
             for (int s = 0; s < newTokens; s++) {
                 boolean prefill = s == 0;
@@ -76,12 +76,12 @@ public final class TestQueues {
                         pos[i] = prefill ? t : promptTokens + s - 1;
                     }
                 }
-                RouteRecordWriter.writeStep(a, step, prefill, req, pos, tokens);
+                SchemaV1Writer.writeStep(a, step, prefill, req, pos, tokens);
                 for (int layer : layers) {
                     int[] ids = new int[tokens * topK];
                     float[] w = weights ? new float[tokens * topK] : null;
                     fillRoutes(rnd, experts, topK, tokens, ids, w);
-                    RouteRecordWriter.writeRoute(a, step, layer, tokens, topK, ids, w);
+                    SchemaV1Writer.writeRoute(a, step, layer, tokens, topK, ids, w);
                 }
                 step++;
             }

@@ -25,8 +25,7 @@ import net.openhft.chronicle.queue.ExcerptAppender;
  * Any failure stops recording with one stderr line; the host never sees an exception.
  */
 final class RouteRecorder implements RouteSink {
-    /** Chronicle's per-document header; counted so that max-bytes is close to the bytes on disk. */
-    private static final int HEADER = 4;
+    private static final int HEADER = RouteFormat.DOCUMENT_HEADER;
     private static final Set<String> META_KEYS = Set.of("model_id", "engine", "engine_version", "torch_version",
             "device", "dtype", "seed", "num_layers", "num_experts", "top_k", "moe_layers");
 
@@ -49,7 +48,12 @@ final class RouteRecorder implements RouteSink {
     private final FieldChain stepTokens;
     private final FieldChain requestIds;
     private final FieldChain positions;
+    /** Optional step fields; a default one that the engine's step class lacks is switched off (volatile: once). */
+    private volatile FieldChain tokenIds;
+    private volatile FieldChain rowPhases;
     private final FieldChain runInfo;
+    /** This recording session's id, carried by every record (schema 2). */
+    private final long runId;
 
     private volatile boolean recording = true;
     private volatile boolean metaWritten;
@@ -62,12 +66,12 @@ final class RouteRecorder implements RouteSink {
      */
     private final AtomicLong queueStepIds = new AtomicLong();
     private final AtomicBoolean failed = new AtomicBoolean();
-    private final List<ExcerptAppender> appenders = new ArrayList<>();
+    private final List<RouteRecordWriter> writers = new ArrayList<>();
     private final ThreadLocal<ThreadState> threads = ThreadLocal.withInitial(ThreadState::new);
 
     /** Per host thread: its appender, its current step and scratch arrays for conversions. */
     private static final class ThreadState {
-        ExcerptAppender appender;
+        RouteRecordWriter writer;
         boolean hasStep;
         long stepId;
         long queueStepId;
@@ -100,7 +104,23 @@ final class RouteRecorder implements RouteSink {
         this.stepTokens = chain(p.stepTokens(), "pointcut.step-tokens");
         this.requestIds = chain(p.stepRequestIds(), "pointcut.step-request-ids");
         this.positions = chain(p.stepPositions(), "pointcut.step-positions");
+        this.tokenIds = chain(p.stepTokenIds(), "pointcut.step-token-ids");
+        this.rowPhases = chain(p.stepPhases(), "pointcut.step-phases");
+        this.runId = newRunId();
         this.runInfo = chain(p.stepRunInfo(), "pointcut.run-info");
+    }
+
+    /** A random, non-zero 64-bit id (0 is schema 1's "no run id"). */
+    private static long newRunId() {
+        long id;
+        do {
+            id = new java.security.SecureRandom().nextLong();
+        } while (id == 0);
+        return id;
+    }
+
+    long runId() {
+        return runId;
     }
 
     private static FieldChain chain(String path, String key) {
@@ -148,24 +168,23 @@ final class RouteRecorder implements RouteSink {
                     + RouteRecordWriter.checkRoute(rows, topK, expertIds, w) + "); check the pointcut.* options", null);
             return;
         }
-        ExcerptAppender appender = ts.appender;
-        if (appender == null) {
-            appender = newAppender(ts);
+        RouteRecordWriter writer = ts.writer;
+        if (writer == null) {
+            writer = newWriter(ts);
         }
         if (!metaWritten) {
-            writeMeta(appender, stepObject);
+            writeMeta(writer, stepObject);
         }
         if (!ts.stepWritten) {
-            if (!writeStep(ts, appender, stepObject, rows)) {
+            if (!writeStep(ts, writer, stepObject, rows)) {
                 return;
             }
             ts.stepWritten = true;
         }
-        int n = rows * topK;
-        if (!reserve(HEADER + 20 + n * 4L + (w == null ? 0 : n * 4L))) {
+        if (!reserve(HEADER + RouteFormat.routeRecordBytes(rows, topK, w != null))) {
             return;
         }
-        RouteRecordWriter.writeRoute(appender, ts.queueStepId, layerIndex, rows, topK, expertIds, w);
+        writer.writeRoute(runId, ts.queueStepId, layerIndex, rows, topK, expertIds, w, false);
     }
 
     private static void beginStep(ThreadState ts, long engineStepId, long queueStepId, boolean sampled) {
@@ -177,19 +196,21 @@ final class RouteRecorder implements RouteSink {
         ts.lastLayer = Integer.MIN_VALUE;
     }
 
-    private ExcerptAppender newAppender(ThreadState ts) {
-        ExcerptAppender a = queue.createAppender();
-        synchronized (appenders) {
-            appenders.add(a);
+    private RouteRecordWriter newWriter(ThreadState ts) {
+        RouteRecordWriter w = new RouteRecordWriter(queue.createAppender());
+        synchronized (writers) {
+            writers.add(w);
         }
-        ts.appender = a;
-        return a;
+        ts.writer = w;
+        return w;
     }
 
-    private boolean writeStep(ThreadState ts, ExcerptAppender appender, Object stepObject, int routeRows)
+    private boolean writeStep(ThreadState ts, RouteRecordWriter writer, Object stepObject, int routeRows)
             throws Throwable {
         long[] reqs;
         int[] pos;
+        int[] toks = null;
+        byte[] phases = null;
         int rows;
         boolean prefill;
         if (stepObject == null) {
@@ -205,12 +226,79 @@ final class RouteRecorder implements RouteSink {
             reqs = asLongs(ts, requestIds.get(stepObject), rows);
             pos = asInts(ts, positions.get(stepObject), rows);
             prefill = stepPrefill != null ? stepPrefill.getBoolean(stepObject) : rows > 1;
+            toks = optionalInts(stepObject, rows);
+            phases = optionalPhases(stepObject, rows);
         }
-        if (!reserve(HEADER + 14 + rows * 12L)) {
+        byte phase = prefill ? RouteFormat.PHASE_PREFILL : RouteFormat.PHASE_DECODE;
+        if (phases != null) {
+            phase = phases[0];
+            for (int i = 1; i < rows; i++) {
+                if (phases[i] != phase) {
+                    phase = RouteFormat.PHASE_MIXED;
+                    break;
+                }
+            }
+        }
+        if (!reserve(HEADER + RouteFormat.stepRecordBytes(rows, toks != null, phases != null))) {
             return false;
         }
-        RouteRecordWriter.writeStep(appender, ts.queueStepId, prefill, reqs, pos, rows);
+        writer.writeStep(runId, ts.queueStepId, phase, rows, reqs, pos, toks, phases);
         return true;
+    }
+
+    /** The step's per-row token ids, or null when the engine has none. */
+    private int[] optionalInts(Object stepObject, int rows) throws Throwable {
+        FieldChain c = tokenIds;
+        if (c == null) {
+            return null;
+        }
+        Object v = optional(c, stepObject);
+        if (v == null) {
+            tokenIds = null;
+            return null;
+        }
+        if (v instanceof int[] a && a.length >= rows) {
+            return a;
+        }
+        throw new IllegalStateException("pointcut.step-token-ids is not an int[] of at least " + rows + " entries");
+    }
+
+    /** The step's per-row phases, or null when the engine has none. */
+    private byte[] optionalPhases(Object stepObject, int rows) throws Throwable {
+        FieldChain c = rowPhases;
+        if (c == null) {
+            return null;
+        }
+        Object v = optional(c, stepObject);
+        if (v == null) {
+            rowPhases = null;
+            return null;
+        }
+        if (v instanceof byte[] a && a.length >= rows && rows > 0) {
+            for (int i = 0; i < rows; i++) {
+                if (a[i] != RouteFormat.PHASE_PREFILL && a[i] != RouteFormat.PHASE_DECODE) {
+                    throw new IllegalStateException("pointcut.step-phases holds " + a[i] + " at row " + i
+                            + "; expected 0 (prefill) or 1 (decode)");
+                }
+            }
+            return a;
+        }
+        if (rows == 0) {
+            return null;
+        }
+        throw new IllegalStateException("pointcut.step-phases is not a byte[] of at least " + rows + " entries");
+    }
+
+    /**
+     * Reads an optional step field; null when the step class has no such field (then it is not asked again). An
+     * engine whose step object lacks the field simply records without it.
+     */
+    private static Object optional(FieldChain c, Object stepObject) throws Throwable {
+        try {
+            return c.get(stepObject);
+        } catch (NoSuchFieldException e) {
+            return null;
+        }
     }
 
     private static long[] asLongs(ThreadState ts, Object value, int rows) {
@@ -281,7 +369,7 @@ final class RouteRecorder implements RouteSink {
         }
     }
 
-    private void writeMeta(ExcerptAppender appender, Object stepObject) throws Throwable {
+    private void writeMeta(RouteRecordWriter writer, Object stepObject) throws Throwable {
         synchronized (metaLock) {
             if (metaWritten) {
                 return;
@@ -290,7 +378,7 @@ final class RouteRecorder implements RouteSink {
                     ? m : Map.of();
             MetaRecord meta = meta(info);
             reserve(HEADER + 256);
-            RouteRecordWriter.writeMeta(appender, meta);
+            writer.writeMeta(meta);
             metaWritten = true;
         }
     }
@@ -318,7 +406,20 @@ final class RouteRecorder implements RouteSink {
                 text(info, "engine_version"), text(info, "torch_version"), System.getProperty("java.version", ""),
                 text(info, "device"), text(info, "dtype"), number(info, "seed"), numLayers,
                 (int) number(info, "num_experts"), (int) number(info, "top_k"), recorded, config.describe(),
-                System.currentTimeMillis(), ProcessHandle.current().pid(), extra);
+                System.currentTimeMillis(), ProcessHandle.current().pid(), extra, runId, hostName());
+    }
+
+    /** The machine's host name without a DNS lookup (which may hang on a machine without network). */
+    private static String hostName() {
+        String env = System.getenv("HOSTNAME");
+        if (env != null && !env.isBlank()) {
+            return env.trim();
+        }
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/hostname")).trim();
+        } catch (Exception | Error e) {
+            return "";
+        }
     }
 
     private static String text(Map<?, ?> info, String key) {

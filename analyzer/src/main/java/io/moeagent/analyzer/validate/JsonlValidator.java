@@ -152,9 +152,9 @@ public final class JsonlValidator {
         if (schema == null || !schema.isIntegralNumber()) {
             defect(line, Defect.Kind.META_FIELD, "meta field 'schema_version' is " + describe(schema)
                     + "; expected an integer");
-        } else if (schema.asInt() != RouteFormat.SCHEMA_VERSION) {
+        } else if (schema.asInt() != RouteFormat.SCHEMA_VERSION && schema.asInt() != RouteFormat.SCHEMA_V1) {
             defect(line, Defect.Kind.UNKNOWN_SCHEMA, "schema_version " + schema.asInt() + " is unknown; this analyzer"
-                    + " knows version " + RouteFormat.SCHEMA_VERSION);
+                    + " knows versions " + RouteFormat.SCHEMA_V1 + " and " + RouteFormat.SCHEMA_VERSION);
         }
         topK = positiveInt(line, m, "top_k");
         experts = positiveInt(line, m, "num_experts");

@@ -4,7 +4,7 @@ import io.moeagent.analyzer.Cli;
 import io.moeagent.analyzer.TestQueues;
 import io.moeagent.analyzer.stats.TallyLoader;
 import io.moeagent.format.RouteFormat;
-import io.moeagent.format.RouteRecordWriter;
+import io.moeagent.format.SchemaV1Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -91,7 +91,7 @@ public final class AnalyzerBench {
         int[] layerIds = new int[layers];
         Arrays.setAll(layerIds, i -> i);
         try (ChronicleQueue q = TestQueues.open(queue); ExcerptAppender a = q.createAppender()) {
-            RouteRecordWriter.writeMeta(a, TestQueues.meta(RouteFormat.SCHEMA_VERSION, experts, k, layerIds));
+            SchemaV1Writer.writeMeta(a, TestQueues.meta(RouteFormat.SCHEMA_V1, experts, k, layerIds));
             // a pool of routing tables, reused, so writing the queue does not dominate the run
             int maxTokens = batch * prompt;
             int[][] ids = new int[8][maxTokens * k];
@@ -108,10 +108,10 @@ public final class AnalyzerBench {
                     req[i] = prefill ? i / prompt : i;
                     pos[i] = prefill ? i % prompt : prompt + s - 1;
                 }
-                RouteRecordWriter.writeStep(a, s, prefill, req, pos, tokens);
+                SchemaV1Writer.writeStep(a, s, prefill, req, pos, tokens);
                 for (int layer = 0; layer < layers; layer++) {
                     int t = (s + layer) & 7;
-                    RouteRecordWriter.writeRoute(a, s, layer, tokens, k, ids[t], w[t]);
+                    SchemaV1Writer.writeRoute(a, s, layer, tokens, k, ids[t], w[t]);
                     rows += tokens;
                     records++;
                 }

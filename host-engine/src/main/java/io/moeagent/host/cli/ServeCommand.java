@@ -34,7 +34,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        EngineSession engine = EngineSession.open(model);
+        EngineSession engine = EngineSession.open(model, err);
         CompletionServer server;
         try {
             server = CompletionServer.start(bindAddress, port, engine.generator, engine.tokenizer(),
@@ -53,6 +53,9 @@ public final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }, "host-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdown);
+        if (engine.deviceNote != null) {
+            err.println(engine.deviceNote);
+        }
         out.println("listening on port " + server.port());
         out.flush();
         err.println("serving " + engine.checkpoint.modelId() + " on http://" + bindAddress + ":" + server.port()

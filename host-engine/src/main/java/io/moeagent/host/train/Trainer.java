@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.moeagent.host.device.DeviceRequest;
+import io.moeagent.host.device.LibtorchBootstrap;
 import io.moeagent.host.io.SyntheticCheckpoints;
 import io.moeagent.host.model.ModelConfig;
 import io.moeagent.host.tokenizer.ByteLevelBpeTrainer;
@@ -66,6 +68,11 @@ public final class Trainer {
             writeTokenizer(trainProblems, tokenizerDir);
             say("tokenizer: byte-level BPE learned from %d problems in %.1f s", trainProblems.size(),
                     (System.nanoTime() - t0) / 1e9);
+        }
+        // the CPU libtorch, loaded the way run and serve load it (the bundled natives are not on the class path)
+        LibtorchBootstrap.Selection selection = LibtorchBootstrap.select(DeviceRequest.of("cpu"), line -> say("%s", line));
+        if (selection.refusal() != null) {
+            throw new IllegalArgumentException(selection.refusal());
         }
         try (HfTextTokenizer tokenizer = HfTextTokenizer.load(tokenizerDir, false);
              NDManager manager = NDManager.newBaseManager(ai.djl.Device.cpu())) {
