@@ -21,11 +21,11 @@ class BundledCheckpointsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     /**
      * Greedy ids for the two prompts below, 12 new tokens each, recorded from the shipped checkpoint (CPU, float32):
-     * "The number of parts in the first day is 2 x" and "The total number of students in the first day is 3 *".
+     * "Jilla has a total of 2*2=<<2" and "The total number of students in the first day is 3 *".
      * Retraining the model changes them; record them again from {@code host.jar run --report}.
      */
     static final long[][] GOLDEN = {
-        {318, 390, 279, 273, 1418, 310, 263, 551, 394, 322, 294, 436},
+        {74, 361, 97, 354, 258, 345, 279, 294, 42, 50, 413, 50},
         {318, 345, 390, 279, 614, 310, 263, 551, 394, 322, 313, 411},
     };
 
