@@ -2,7 +2,7 @@
 # The whole job end to end: generate with and without the agent, export, validate, analyse, plot, compare.
 #
 # Settings (environment variables):
-#   MODEL            synthetic:tiny (default) | synthetic:qwen1.5-moe-a2.7b | path to a Hugging Face checkpoint dir
+#   MODEL            gsm8k-tiny (default) | synthetic:tiny | synthetic:qwen1.5-moe-a2.7b | path to a Hugging Face checkpoint dir
 #   PROMPTS          a GSM8K-style JSONL file or one prompt per line (default: the host's 25 built-in problems)
 #   LIMIT            prompts to run, first N in file order (25)
 #   MAX_NEW_TOKENS   new tokens per prompt (64)
@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-MODEL="${MODEL:-synthetic:tiny}"
+MODEL="${MODEL:-gsm8k-tiny}"
 LIMIT="${LIMIT:-25}"
 MAX_NEW_TOKENS="${MAX_NEW_TOKENS:-64}"
 RUNS="${RUNS:-3}"
