@@ -1,5 +1,6 @@
 package io.moeagent.agent.core;
 
+import io.moeagent.agent.bridge.AgentLines;
 import io.moeagent.agent.bridge.RouteSink;
 import io.moeagent.config.AgentConfig;
 import io.moeagent.config.LayerSelection;
@@ -26,10 +27,13 @@ import net.openhft.chronicle.queue.ExcerptAppender;
  */
 final class RouteRecorder implements RouteSink {
     private static final int HEADER = RouteFormat.DOCUMENT_HEADER;
+    /** After this many steps without a record, say so (and again never): a pointcut that matches nothing. */
+    static final long EARLY_NOTE_STEP = 16;
     private static final Set<String> META_KEYS = Set.of("model_id", "engine", "engine_version", "torch_version",
             "device", "dtype", "seed", "num_layers", "num_experts", "top_k", "moe_layers");
 
     private final ChronicleQueue queue;
+    private final DiskGuard guard;
     private final AgentConfig config;
     private final LayerSelection layers;
     private final int sampleEvery;
@@ -66,11 +70,19 @@ final class RouteRecorder implements RouteSink {
      */
     private final AtomicLong queueStepIds = new AtomicLong();
     private final AtomicBoolean failed = new AtomicBoolean();
-    private final List<RouteRecordWriter> writers = new ArrayList<>();
-    private final ThreadLocal<ThreadState> threads = ThreadLocal.withInitial(ThreadState::new);
+    /** Every host thread's state, so that stop can wait for calls in flight and close their appenders. */
+    private final List<ThreadState> states = new ArrayList<>();
+    private final ThreadLocal<ThreadState> threads = ThreadLocal.withInitial(this::newThreadState);
+    /** Highest layer index any call reported (for the "nothing matched" note); racy, only grows in practice. */
+    private volatile int maxLayerSeen = Integer.MIN_VALUE;
+    private final AtomicBoolean noted = new AtomicBoolean();
 
     /** Per host thread: its appender, its current step and scratch arrays for conversions. */
     private static final class ThreadState {
+        /** True while the thread is inside {@link #onSelection}. */
+        volatile boolean inside;
+        /** Calls of the selection method by this thread (plain: only this thread writes it). */
+        long calls;
         RouteRecordWriter writer;
         boolean hasStep;
         long stepId;
@@ -84,6 +96,12 @@ final class RouteRecorder implements RouteSink {
     }
 
     RouteRecorder(AgentConfig config, ChronicleQueue queue, String agentVersion) {
+        this(config, queue, agentVersion, null);
+    }
+
+    /** @param guard the queue's disk guard (issue 9), consulted before every record; null = none (tests) */
+    RouteRecorder(AgentConfig config, ChronicleQueue queue, String agentVersion, DiskGuard guard) {
+        this.guard = guard;
         this.queue = queue;
         this.config = config;
         this.layers = config.layers();
@@ -127,21 +145,46 @@ final class RouteRecorder implements RouteSink {
         return path == null ? null : FieldChain.parse(path, key + "=" + path);
     }
 
+    /**
+     * A host thread's call: marked as inside (a volatile store on the thread's own state, no shared counter)
+     * before it looks at {@link #recording}, so that {@link #stopAndDrain} can wait for every call that might
+     * still touch the queue.
+     */
     @Override
     public void onSelection(Object self, Object argument, Object result) {
         if (!recording) {
             return;
         }
+        ThreadState ts = null;
         try {
-            record(self, argument, result);
+            ts = threads.get();
+            ts.inside = true;
+            if (recording) {
+                ts.calls++;
+                record(ts, self, argument, result);
+            }
         } catch (Throwable t) {
             fail("recording failed", t);
+        } finally {
+            if (ts != null) {
+                ts.inside = false;
+            }
         }
     }
 
-    private void record(Object self, Object argument, Object result) throws Throwable {
-        ThreadState ts = threads.get();
+    private ThreadState newThreadState() {
+        ThreadState ts = new ThreadState();
+        synchronized (states) {
+            states.add(ts);
+        }
+        return ts;
+    }
+
+    private void record(ThreadState ts, Object self, Object argument, Object result) throws Throwable {
         int layerIndex = layer.getInt(self, argument, result);
+        if (layerIndex > maxLayerSeen) {
+            maxLayerSeen = layerIndex;
+        }
         Object stepObject = null;
         if (step != null) {
             stepObject = step.get(self, argument, result);
@@ -155,6 +198,9 @@ final class RouteRecorder implements RouteSink {
             beginStep(ts, id, id, ts.localSteps++ % sampleEvery == 0);
         }
         ts.lastLayer = layerIndex;
+        if (ts.queueStepId == EARLY_NOTE_STEP && records.get() == 0) {
+            noteIfNothingRecorded(1);
+        }
         if (!ts.sampled || !layers.includes(layerIndex)) {
             return;
         }
@@ -162,8 +208,8 @@ final class RouteRecorder implements RouteSink {
         int[] expertIds = (int[]) ids.get(self, argument, result);
         int rows = tokens != null ? tokens.getInt(self, argument, result) : expertIds.length / Math.max(topK, 1);
         float[] w = weights == null ? null : (float[]) weights.get(self, argument, result);
-        if (topK < 1 || topK > RouteFormat.MAX_TOP_K || rows < 0 || expertIds.length < rows * topK
-                || (w != null && w.length < rows * topK)) {
+        if (topK < 1 || topK > RouteFormat.MAX_TOP_K || rows < 0 || expertIds.length < (long) rows * topK
+                || (w != null && w.length < (long) rows * topK)) {
             fail("layer " + layerIndex + " returned an unusable selection ("
                     + RouteRecordWriter.checkRoute(rows, topK, expertIds, w) + "); check the pointcut.* options", null);
             return;
@@ -172,8 +218,8 @@ final class RouteRecorder implements RouteSink {
         if (writer == null) {
             writer = newWriter(ts);
         }
-        if (!metaWritten) {
-            writeMeta(writer, stepObject);
+        if (!metaWritten && !writeMeta(writer, stepObject)) {
+            return;
         }
         if (!ts.stepWritten) {
             if (!writeStep(ts, writer, stepObject, rows)) {
@@ -185,6 +231,13 @@ final class RouteRecorder implements RouteSink {
             return;
         }
         writer.writeRoute(runId, ts.queueStepId, layerIndex, rows, topK, expertIds, w, false);
+        written(writer);
+    }
+
+    private void written(RouteRecordWriter writer) {
+        if (guard != null) {
+            guard.written(writer.appender());
+        }
     }
 
     private static void beginStep(ThreadState ts, long engineStepId, long queueStepId, boolean sampled) {
@@ -198,9 +251,6 @@ final class RouteRecorder implements RouteSink {
 
     private RouteRecordWriter newWriter(ThreadState ts) {
         RouteRecordWriter w = new RouteRecordWriter(queue.createAppender());
-        synchronized (writers) {
-            writers.add(w);
-        }
         ts.writer = w;
         return w;
     }
@@ -243,6 +293,7 @@ final class RouteRecorder implements RouteSink {
             return false;
         }
         writer.writeStep(runId, ts.queueStepId, phase, rows, reqs, pos, toks, phases);
+        written(writer);
         return true;
     }
 
@@ -358,29 +409,55 @@ final class RouteRecorder implements RouteSink {
             capReached("max-bytes=" + maxBytes);
             return false;
         }
+        if (guard != null && !guard.admit(size)) {
+            stopped(guard.stopReason());
+            return false;
+        }
         return true;
     }
 
     private void capReached(String cap) {
+        stopped(cap + " reached");
+    }
+
+    /** Recording off with one line: {@code why}, and that the queue keeps what it has. */
+    private void stopped(String why) {
         recording = false;
         if (failed.compareAndSet(false, true)) {
-            System.err.println("moe-agent: " + cap + " reached; recording stopped, " + config.queueDir()
-                    + " keeps the records written so far");
+            AgentLines.print(why + "; recording stopped, " + config.queueDir() + " keeps the records written so far");
         }
     }
 
-    private void writeMeta(RouteRecordWriter writer, Object stepObject) throws Throwable {
+    /** False when a cap or the disk stopped recording before the meta record. */
+    private boolean writeMeta(RouteRecordWriter writer, Object stepObject) throws Throwable {
         synchronized (metaLock) {
             if (metaWritten) {
-                return;
+                return true;
             }
             Map<?, ?> info = runInfo != null && stepObject != null && runInfo.get(stepObject) instanceof Map<?, ?> m
                     ? m : Map.of();
             MetaRecord meta = meta(info);
-            reserve(HEADER + 256);
+            if (!reserve(HEADER + metaBytes(meta))) {
+                return false;
+            }
             writer.writeMeta(meta);
+            written(writer);
             metaWritten = true;
+            return true;
         }
+    }
+
+    /** An upper bound of the meta record's size: UTF-8 takes at most 3 bytes per char of these strings. */
+    static long metaBytes(MetaRecord m) {
+        long n = 128 + 4L * m.layersRecorded().length;
+        for (String s : new String[] {m.agentVersion(), m.modelId(), m.engine(), m.engineVersion(),
+            m.torchVersion(), m.javaVersion(), m.device(), m.dtype(), m.host(), m.configuration()}) {
+            n += 4 + 3L * s.length();
+        }
+        for (Map.Entry<String, String> e : m.extra().entrySet()) {
+            n += 8 + 3L * (e.getKey().length() + e.getValue().length());
+        }
+        return n + RouteFormat.CRC_BYTES;
     }
 
     private MetaRecord meta(Map<?, ?> info) {
@@ -454,13 +531,88 @@ final class RouteRecorder implements RouteSink {
         if (wasRecording && failed.compareAndSet(false, true)) {
             String cause = t == null ? "" : " (" + t.getClass().getSimpleName()
                     + (t.getMessage() == null ? "" : ": " + t.getMessage().lines().findFirst().orElse("")) + ")";
-            System.err.println("moe-agent: " + what + cause + "; recording stopped, the host continues");
+            AgentLines.print(what + cause + "; recording stopped, the host continues");
         }
     }
 
     /** Stops recording; calls already inside {@link #onSelection} finish their current record. */
     void stop() {
         recording = false;
+    }
+
+    /**
+     * Stops recording, waits up to {@code timeoutMillis} for every call inside {@link #onSelection} to leave,
+     * then closes every thread's appender and drops it from the thread's state (so that a host thread's
+     * thread-local keeps neither the appender nor the queue reachable). Returns false, closing nothing, when a
+     * call was still inside at the deadline: then the queue must not be closed either.
+     */
+    boolean stopAndDrain(long timeoutMillis) {
+        recording = false;
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        List<ThreadState> all;
+        synchronized (states) {
+            all = new ArrayList<>(states);
+        }
+        for (ThreadState ts : all) {
+            while (ts.inside) {
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                Thread.onSpinWait();
+                Thread.yield();
+            }
+        }
+        for (ThreadState ts : all) {
+            RouteRecordWriter w = ts.writer;
+            ts.writer = null;
+            ts.longScratch = new long[0];
+            ts.intScratch = new int[0];
+            if (w != null) {
+                try {
+                    w.appender().singleThreadedCheckDisabled(true);
+                    w.appender().close();
+                } catch (Throwable t) {
+                    // closing the queue releases what the appender held anyway
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Calls of the selection method seen so far (all threads; exact once they have left). */
+    long calls() {
+        long n = 0;
+        synchronized (states) {
+            for (ThreadState ts : states) {
+                n += ts.calls;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * When this recording session wrote nothing although it ran: one line saying why it may be and what was
+     * configured. {@code woven} is how many classes the pointcut matched. Said at most once.
+     */
+    void noteIfNothingRecorded(int woven) {
+        if (records.get() > 0 || failed.get() || !noted.compareAndSet(false, true)) {
+            return;
+        }
+        Pointcuts p = config.pointcuts();
+        String what;
+        long calls = calls();
+        if (woven == 0) {
+            what = "no loaded class matched pointcut.class=" + AgentLines.quote(p.className());
+        } else if (calls == 0) {
+            what = "pointcut.method=" + AgentLines.quote(p.methodName()) + " of " + AgentLines.quote(p.className())
+                    + " was never called";
+        } else {
+            int max = maxLayerSeen;
+            what = calls + " calls of " + p.className() + "#" + p.methodName() + " matched none of layers="
+                    + AgentLines.quote(layers.toString()) + (max >= 0 ? " (layers seen: 0.." + max + ")" : "")
+                    + (sampleEvery > 1 ? " at sample-every=" + sampleEvery : "");
+        }
+        AgentLines.print("nothing was recorded: " + what + "; check the agent options");
     }
 
     boolean isRecording() {
