@@ -124,6 +124,10 @@ public class RecordBench {
     @Param({"4"})
     public int k;
 
+    /** Whether the recorder consults the disk guard (issue 9); false measures the recorder as before. */
+    @Param({"true"})
+    public boolean guarded;
+
     private Path dir;
     private ChronicleQueue queue;
     private Selector[] woven;
@@ -168,7 +172,8 @@ public class RecordBench {
             throw new IllegalStateException(e);
         }
         // as the agent opens it: with the disk guard consulted before, and told after, every record
-        DiskGuard guard = DiskGuard.beforeOpen(dir, 0, config.rollCycle());
+        // (guarded=false: as before issue 9, to measure what the guard costs)
+        DiskGuard guard = guarded ? DiskGuard.beforeOpen(dir, 0, config.rollCycle()) : null;
         queue = QueueFiles.open(dir, config.rollCycle(), 0, guard);
         RouteBridge.sink = new RouteRecorder(config, queue, "bench", guard);
         appender = queue.createAppender();

@@ -8,6 +8,7 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.locks.LockSupport;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.RollCycles;
 
@@ -26,7 +27,9 @@ import net.openhft.chronicle.queue.RollCycles;
  * where any thread writes (so the zeros land where the file already reads as zeros), each step only after
  * checking that it leaves {@code min-free-space} usable. Before each record a host thread checks, with two plain
  * reads, that its record ends at least {@link #SLACK} below the allocated end; if the next step cannot be
- * allocated, recording stops with one line and the records written so far stay whole.</li>
+ * allocated, recording stops with one line and the records written so far stay whole. The steps are written by a
+ * daemon thread of the agent ({@code moe-agent-disk}), woken when the headroom falls below {@code SLACK + STEP};
+ * only when it falls behind does a host thread allocate itself.</li>
  * </ul>
  * A new cycle file (a roll, e.g. at midnight UTC with the default FAST_DAILY) is created by Chronicle inside a
  * host thread's write; that write goes ahead only when at least {@code min-free-space} plus {@link #START_BYTES}
@@ -44,6 +47,8 @@ final class DiskGuard {
     static final long SLACK = 128 << 10;
     /** Free space never handed to allocation steps, whatever {@code min-free-space} says. */
     static final long FLOOR = 128 << 10;
+    /** How far ahead of the write position the allocator thread keeps blocks allocated. */
+    static final long AHEAD = SLACK + 2 * STEP;
 
     private final Path dir;
     private final FileStore store;
@@ -58,6 +63,10 @@ final class DiskGuard {
     /** The wall-clock time at which the queue's next cycle begins: a roll needs the slow path. */
     private volatile long nextCycleMillis;
     private volatile boolean stopped;
+    /** Set by a host thread when the headroom runs low; cleared by the allocator thread when done. */
+    private volatile boolean wanted;
+    private volatile boolean closed;
+    private volatile Thread allocator;
     private int cycle;
     private Path cycleFile;
     private String stopReason;
@@ -103,6 +112,7 @@ final class DiskGuard {
                 throw new IOException(stopReason);
             }
         }
+        startAllocator();
     }
 
     /**
@@ -110,10 +120,47 @@ final class DiskGuard {
      * thread writing now) land on allocated blocks. False once recording must stop; {@link #stopReason} says why.
      */
     boolean admit(long size) {
-        if (frontier + size + SLACK <= allocated && System.currentTimeMillis() < nextCycleMillis) {
+        long headroom = allocated - frontier;
+        if (size + SLACK <= headroom && System.currentTimeMillis() < nextCycleMillis) {
+            if (headroom < SLACK + STEP && !wanted) {
+                // running low: the allocator thread writes the next step, off the host's thread
+                wanted = true;
+                LockSupport.unpark(allocator);
+            }
             return true;
         }
+        // the allocator is behind (or a roll is due): this thread allocates, or recording stops
         return slowAdmit(size);
+    }
+
+    /** Starts the allocator thread (daemon), which keeps {@link #AHEAD} bytes allocated ahead when asked. */
+    private void startAllocator() {
+        Thread t = new Thread(() -> {
+            while (!closed) {
+                LockSupport.park(this);
+                if (wanted && !closed) {
+                    synchronized (this) {
+                        if (!stopped) {
+                            grow(frontier + AHEAD);
+                        }
+                    }
+                    wanted = false;
+                }
+            }
+        }, "moe-agent-disk");
+        t.setDaemon(true);
+        t.setContextClassLoader(null);
+        allocator = t;
+        t.start();
+    }
+
+    /** Ends the allocator thread (detach, exit); the guard allocates nothing more. */
+    void close() {
+        closed = true;
+        Thread t = allocator;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
     }
 
     /** After a host thread's write through {@code appender}: moves the frontier. */

@@ -576,6 +576,9 @@ final class RouteRecorder implements RouteSink {
                 }
             }
         }
+        if (guard != null) {
+            guard.close();
+        }
         return true;
     }
 
