@@ -197,6 +197,31 @@ class RouteRecorderTest {
         assertEquals(1, Routes.read(dir).routeRecords);
     }
 
+    /**
+     * Issue 9: the appenders were collected and never closed, and a host thread's thread-local kept its appender,
+     * and through it the closed queue, reachable after detach.
+     */
+    @Test
+    void afterDetachAHostThreadKeepsNeitherAppenderNorQueueReachable() throws Exception {
+        ChronicleQueue[] q = new ChronicleQueue[1];
+        RouteRecorder r = recorder("", q);
+        FixtureStep st = step(0, 2);
+        FixtureRouter router = new FixtureRouter(0, 2);
+        r.onSelection(router, st, router.selectExperts(null, st));   // this (live) thread now has an appender
+        assertTrue(r.stopAndDrain(1000));
+        q[0].close();
+        assertFalse(r.isRecording());
+        java.lang.ref.WeakReference<ChronicleQueue> queue = new java.lang.ref.WeakReference<>(q[0]);
+        q[0] = null;
+        // the agent drops the recorder at detach; this thread, which recorded, lives on with its thread-local
+        r = null;
+        for (int i = 0; i < 50 && queue.get() != null; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertTrue(queue.get() == null, "the closed queue is still reachable from this thread's thread-local");
+    }
+
     private static String captureErr(Runnable r) {
         PrintStream old = System.err;
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
