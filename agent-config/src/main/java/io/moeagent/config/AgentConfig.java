@@ -45,6 +45,11 @@ public final class AgentConfig {
     private final String profile;
     /** The effective value of every described key, normalized, in table order. */
     private final Map<String, String> effective;
+    /** Usable bytes to leave on the queue's file system; set once in {@link #fromMap}. */
+    private long minFreeSpace = DEFAULT_MIN_FREE_SPACE;
+
+    /** Default of {@code min-free-space}: recording stops before the file system has less than this usable. */
+    public static final long DEFAULT_MIN_FREE_SPACE = 64L << 20;
 
     private AgentConfig(Path queueDir, LayerSelection layers, int sampleEvery, boolean recordWeights, String rollCycle,
                         int retention, long maxRecords, long maxBytes, Pointcuts pointcuts, String profile,
@@ -63,15 +68,17 @@ public final class AgentConfig {
     }
 
     /**
-     * Whether a value of {@link #ENV_VAR} switches recording on: anything but unset, empty, {@code 0} or
-     * {@code false} (any case). JDK types only, so the agent's boot class can mirror it before loading anything.
+     * Whether a value of {@link #ENV_VAR} switches recording on: anything but unset, empty, {@code 0},
+     * {@code false}, {@code off} or {@code no} (any case). JDK types only, so the agent's boot class can mirror it
+     * before loading anything.
      */
     public static boolean envEnables(String value) {
         if (value == null) {
             return false;
         }
         String v = value.trim();
-        return !(v.isEmpty() || v.equals("0") || v.equalsIgnoreCase("false"));
+        return !(v.isEmpty() || v.equals("0") || v.equalsIgnoreCase("false") || v.equalsIgnoreCase("off")
+                || v.equalsIgnoreCase("no"));
     }
 
     /**
@@ -151,8 +158,8 @@ public final class AgentConfig {
             int eq = piece.indexOf('=');
             if (eq < 0) {
                 if (lastKey == null) {
-                    throw new ConfigException("agent argument '" + piece + "' is not key=value; allowed keys: "
-                            + String.join(", ", KEYS));
+                    throw new ConfigException("agent argument " + ConfigException.quote(piece)
+                            + " is not key=value; allowed keys: " + String.join(", ", KEYS));
                 }
                 out.put(lastKey, out.get(lastKey) + "," + piece);
                 continue;
@@ -170,8 +177,8 @@ public final class AgentConfig {
 
     private static void checkKey(String key, String value) throws ConfigException {
         if (!KEYS.contains(key)) {
-            throw new ConfigException("unknown option '" + key + "' (value '" + value + "'); allowed keys: "
-                    + String.join(", ", KEYS));
+            throw new ConfigException("unknown option " + ConfigException.quote(key) + " (value "
+                    + ConfigException.quote(value) + "); allowed keys: " + String.join(", ", KEYS));
         }
     }
 
@@ -179,18 +186,33 @@ public final class AgentConfig {
         Properties p = new Properties();
         try (Reader r = Files.newBufferedReader(file)) {
             p.load(r);
-        } catch (IOException e) {
-            throw new ConfigException("option 'config' has value '" + file + "': cannot read it ("
-                    + e.getClass().getSimpleName() + "); allowed: a readable properties file");
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ConfigException("option 'config' has value " + ConfigException.quote(file.toString())
+                    + ": cannot read it (" + e.getClass().getSimpleName() + "); allowed: a readable properties file");
         }
         Map<String, String> out = new LinkedHashMap<>();
+        int unknown = 0;
+        String firstUnknown = null;
         for (String name : p.stringPropertyNames()) {
             String key = name.trim().toLowerCase(Locale.ROOT);
-            checkKey(key, p.getProperty(name));
+            if (!KEYS.contains(key)) {
+                unknown++;
+                firstUnknown = firstUnknown == null ? key : firstUnknown;
+                continue;
+            }
             if (key.equals("config")) {
                 throw new ConfigException("option 'config' in " + file + " is not allowed; config files do not nest");
             }
             out.put(key, p.getProperty(name));
+        }
+        if (unknown > 0) {
+            // issue 9: never echo a line of some other file (config=/etc/shadow); a typo in a real agent config
+            // file (one that holds agent options too) is named, its value never
+            boolean agentFile = !out.isEmpty() && firstUnknown.matches("[a-z][a-z0-9.-]{0,40}");
+            throw new ConfigException("option 'config' names " + ConfigException.quote(file.toString())
+                    + (agentFile ? ", whose key " + ConfigException.quote(firstUnknown) + " is not an agent option"
+                    : ", which holds " + unknown + " keys that are not agent options and is not a moe-agent"
+                    + " properties file (its content is not shown)") + "; allowed keys: " + String.join(", ", KEYS));
         }
         return out;
     }
@@ -217,6 +239,7 @@ public final class AgentConfig {
         int retention = (int) positive("retention", v.get("retention"), 0, Integer.MAX_VALUE);
         long maxRecords = positive("max-records", v.get("max-records"), 0, Long.MAX_VALUE);
         long maxBytes = bytes("max-bytes", v.get("max-bytes"));
+        long minFree = bytes("min-free-space", v.get("min-free-space"));
         Pointcuts p = pointcuts(v);
         boolean recordWeights = weights && p.weights() != null;
         Map<String, String> eff = new LinkedHashMap<>();
@@ -228,6 +251,7 @@ public final class AgentConfig {
         eff.put("retention", Integer.toString(retention));
         eff.put("max-records", Long.toString(maxRecords));
         eff.put("max-bytes", Long.toString(maxBytes));
+        eff.put("min-free-space", Long.toString(minFree));
         for (AgentOptions.Option o : AgentOptions.ALL) {
             String key = o.key();
             if (eff.containsKey(key) || key.equals("config") || key.equals("profile")
@@ -239,8 +263,10 @@ public final class AgentConfig {
             }
             eff.put(key, v.get(key).trim());
         }
-        return new AgentConfig(queue, layers, sampleEvery, recordWeights, roll, retention, maxRecords, maxBytes, p,
-                profile, eff);
+        AgentConfig c = new AgentConfig(queue, layers, sampleEvery, recordWeights, roll, retention, maxRecords,
+                maxBytes, p, profile, eff);
+        c.minFreeSpace = minFree;
+        return c;
     }
 
     private static Pointcuts pointcuts(Map<String, String> v) throws ConfigException {
@@ -435,6 +461,11 @@ public final class AgentConfig {
 
     public Pointcuts pointcuts() {
         return pointcuts;
+    }
+
+    /** Usable bytes that recording leaves on the queue's file system (it stops before going below). */
+    public long minFreeSpace() {
+        return minFreeSpace;
     }
 
     /** The profile the configuration started from. */

@@ -124,6 +124,65 @@ class AgentConfigTest {
         assertMessage("config=/does/not/exist", "'config'", "readable");
     }
 
+    /** Issue 9: MOE_ROUTE_LOG=off or no recorded into ./off and ./no. */
+    @Test
+    void offAndNoSwitchRecordingOff() {
+        for (String v : new String[] {"off", "OFF", " no ", "No"}) {
+            assertFalse(AgentConfig.envEnables(v), v);
+            assertNull(AgentConfig.envQueueDirectory(v), v);
+        }
+    }
+
+    @Test
+    void minFreeSpaceDefaultsTo64MbAndTakesSizes() throws Exception {
+        assertEquals(64L << 20, AgentConfig.parse(null, null, work).minFreeSpace());
+        assertEquals(1L << 30, AgentConfig.parse("min-free-space=1g", null, work).minFreeSpace());
+        assertEquals(0, AgentConfig.parse("min-free-space=0", null, work).minFreeSpace());
+        assertTrue(AgentConfig.parse(null, null, work).describe().contains(",min-free-space=67108864,"));
+        assertMessage("min-free-space=much", "'min-free-space'", "'much'", "suffix");
+    }
+
+    /** Issue 9: a 100k-character option gave a 200 KB line. */
+    @Test
+    void hugeValuesAreCutAndQuoted() {
+        String huge = "9".repeat(100_000);
+        for (String args : new String[] {"layers=" + huge, "x" + huge + "=1", huge, "sample-every=1\n2" + huge}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> AgentConfig.parse(args, null, work));
+            assertTrue(e.getMessage().length() < 1200, e.getMessage().length() + " chars");
+            assertFalse(e.getMessage().contains("\n"));
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> AgentConfig.parse("layers=" + huge, null,
+                work));
+        assertTrue(e.getMessage().contains("'" + "9".repeat(80) + "'... (100000 chars)"), e.getMessage());
+    }
+
+    /** Issue 9: config=/etc/shadow printed one of its lines. */
+    @Test
+    void aConfigFileThatIsNoAgentConfigIsNeverEchoed() throws Exception {
+        Path shadow = Files.writeString(work.resolve("shadow"),
+                "root:$6$SECRETSALT$SECRETHASH:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> AgentConfig.parse("config=" + shadow, null,
+                work));
+        assertFalse(e.getMessage().contains("SECRET"), e.getMessage());
+        assertFalse(e.getMessage().contains("root") || e.getMessage().contains("daemon"), e.getMessage());
+        assertTrue(e.getMessage().contains("not a moe-agent properties file"), e.getMessage());
+        // a real agent config file with a typo: the key is named (never its value)
+        Path mine = Files.writeString(work.resolve("agent.properties"), "layers=0-3\nlayres=SECRETVALUE\n");
+        e = assertThrows(ConfigException.class, () -> AgentConfig.parse("config=" + mine, null, work));
+        assertTrue(e.getMessage().contains("'layres' is not an agent option"), e.getMessage());
+        assertFalse(e.getMessage().contains("SECRET"), e.getMessage());
+        Path etcShadow = Path.of("/etc/shadow");
+        if (Files.isReadable(etcShadow)) {
+            e = assertThrows(ConfigException.class, () -> AgentConfig.parse("config=/etc/shadow", null, work));
+            for (String line : Files.readAllLines(etcShadow)) {
+                String user = line.split(":", 2)[0];
+                if (user.length() > 3) {
+                    assertFalse(e.getMessage().contains("'" + user + "'"), e.getMessage());
+                }
+            }
+        }
+    }
+
     @Test
     void describeRoundTrips() throws Exception {
         AgentConfig c = AgentConfig.parse("layers=1-2,weights=false,max-records=9", null, work);

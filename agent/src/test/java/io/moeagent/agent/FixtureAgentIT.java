@@ -240,6 +240,58 @@ class FixtureAgentIT {
         }
     }
 
+    /** Issue 9: MOE_ROUTE_LOG=off and =no recorded into ./off and ./no. */
+    @Test
+    void envOffAndNoMeanOff() throws Exception {
+        for (String value : new String[] {"off", "no"}) {
+            Forked.Result r = Forked.run(Forked.fixture(Forked.JAVA, FIXTURE, List.of(), MAIN, "1", "3", "2", "4"),
+                    Map.of("MOE_ROUTE_LOG", value), work, 60);
+            assertEquals(0, r.exitCode(), r::toString);
+            assertEquals(List.of(), r.agentLines(), r::toString);
+            assertFalse(Files.exists(work.resolve(value)), "recorded into ./" + value);
+        }
+    }
+
+    /** Issue 9: a pointcut that never matches recorded nothing without a word. */
+    @Test
+    void aPointcutThatNeverMatchesSaysSoOnce() throws Exception {
+        Forked.Result jdk = Forked.run(Forked.fixture(Forked.JAVA, "pointcut.class=java.lang.Strin", List.of(),
+                MAIN, "1", "3", "2", "4"), Map.of("MOE_ROUTE_LOG", "1"), work, 60);
+        assertEquals(0, jdk.exitCode(), jdk::toString);
+        assertEquals(List.of("moe-agent: nothing was recorded: no loaded class matched"
+                + " pointcut.class='java.lang.Strin'; check the agent options"), jdk.agentLines(), jdk::toString);
+
+        Forked.Result method = Forked.run(Forked.fixture(Forked.JAVA, FIXTURE + ",pointcut.method=selectExpert",
+                List.of(), MAIN, "1", "3", "2", "4"), Map.of("MOE_ROUTE_LOG", "1"), work, 60);
+        assertEquals(1, method.agentLines().size(), method::toString);
+        assertTrue(method.agentLines().get(0).contains("pointcut.method='selectExpert'"), method::toString);
+
+        // 40 steps: said once, after the first 16 steps, naming the layers that were seen
+        Forked.Result layers = Forked.run(Forked.fixture(Forked.JAVA, FIXTURE + ",layers=999", List.of(), MAIN,
+                "1", "40", "4", "4"), Map.of("MOE_ROUTE_LOG", "1"), work, 60);
+        assertEquals(0, layers.exitCode(), layers::toString);
+        assertEquals(1, layers.agentLines().size(), layers::toString);
+        String line = layers.agentLines().get(0);
+        assertTrue(line.contains("matched none of layers='999' (layers seen: 0..3)"), line);
+    }
+
+    /** Issue 9: a 100k-character option gave a 200 KB line; config=/etc/shadow printed one of its lines. */
+    @Test
+    void errorLinesAreCappedAndNeverShowAnotherFile() throws Exception {
+        Forked.Result huge = Forked.run(Forked.fixture(Forked.JAVA, FIXTURE + ",layers=" + "7".repeat(100_000),
+                List.of(), MAIN, "1", "3", "2", "4"), Map.of("MOE_ROUTE_LOG", "1"), work, 60);
+        assertEquals(0, huge.exitCode(), huge::toString);
+        assertEquals(1, huge.agentLines().size(), huge::toString);
+        assertTrue(huge.stderr().length() < 1000, huge.stderr().length() + " chars of stderr");
+
+        Path shadow = Files.writeString(work.resolve("shadow"), "root:$6$SECRETSALT$SECRETHASH:19000:0:99999:7:::\n");
+        Forked.Result cfg = Forked.run(Forked.fixture(Forked.JAVA, "config=" + shadow, List.of(), MAIN,
+                "1", "3", "2", "4"), Map.of("MOE_ROUTE_LOG", "1"), work, 60);
+        assertEquals(0, cfg.exitCode(), cfg::toString);
+        assertEquals(1, cfg.agentLines().size(), cfg::toString);
+        assertFalse(cfg.stderr().contains("SECRET") || cfg.stderr().contains("root"), cfg::toString);
+    }
+
     @Test
     void envUnsetLoadsNothingAndWritesNothing() throws Exception {
         Forked.Result r = Forked.run(Forked.fixture(Forked.JAVA, FIXTURE, List.of("-verbose:class"), MAIN,

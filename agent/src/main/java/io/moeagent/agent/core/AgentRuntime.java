@@ -1,5 +1,7 @@
 package io.moeagent.agent.core;
 
+import io.moeagent.agent.bridge.AgentControl;
+import io.moeagent.agent.bridge.AgentLines;
 import io.moeagent.agent.bridge.RouteBridge;
 import io.moeagent.config.AgentConfig;
 import io.moeagent.config.ConfigException;
@@ -39,7 +41,7 @@ import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.not;
 
 /**
- * Starts and stops recording in this JVM (called reflectively by the boot class, in the agent's class loader).
+ * Starts and stops recording in this JVM (called by the boot class through the bridge's {@link AgentControl}).
  * Start: validate the configuration, open the queue, plug the recorder into the bridge, weave the advice
  * (retransforming classes already loaded). Stop: recorder off, bridge cleared, bytecode reset through the
  * Instrumentation used at install, then the queue flushed and closed. Nothing here throws into the host.
@@ -58,8 +60,26 @@ public final class AgentRuntime {
     private static final AtomicInteger transformErrors = new AtomicInteger();
     /** Names of the classes woven since the last start, so that stop can tell whether reset restored them all. */
     static final Set<String> woven = ConcurrentHashMap.newKeySet();
+    /** Classes woven by the pointcut's selection method since the last start (the "nothing matched" note). */
+    private static final AtomicInteger wovenThisStart = new AtomicInteger();
+
+    /** How long detach and exit wait for host calls still inside a record before closing the queue. */
+    static final long DRAIN_MILLIS = 2_000;
 
     private AgentRuntime() {
+    }
+
+    /** The boot class's typed entry point, found through {@link java.util.ServiceLoader}. */
+    public static final class Control implements AgentControl {
+        @Override
+        public void start(String options, Instrumentation inst, boolean attached, String env, String agentVersion) {
+            AgentRuntime.start(options, inst, attached, env, agentVersion);
+        }
+
+        @Override
+        public void stop() {
+            AgentRuntime.stop();
+        }
     }
 
     public static synchronized void start(String options, Instrumentation inst, boolean attached, String env,
@@ -80,6 +100,7 @@ public final class AgentRuntime {
                                                String agentVersion) {
         try {
             if (recorder != null) {
+                // recording goes on: say so, and leave moe.agent.recording=true for the next detach
                 message("moe-agent: already recording to " + config.queueDir() + "; detach first", true);
                 return;
             }
@@ -89,23 +110,31 @@ public final class AgentRuntime {
                 c = AgentConfig.parse(options, attached ? null : env, Path.of("").toAbsolutePath());
                 boundArgument(c.pointcuts());
             } catch (ConfigException e) {
-                message("moe-agent: " + e.getMessage() + "; the host runs without recording", true);
+                notStarted("moe-agent: " + e.getMessage() + "; the host runs without recording");
+                return;
+            }
+            DiskGuard guard;
+            try {
+                guard = DiskGuard.beforeOpen(c.queueDir(), c.minFreeSpace(), c.rollCycle());
+            } catch (IOException | RuntimeException e) {
+                notStarted("moe-agent: " + e.getMessage() + "; the host runs without recording");
                 return;
             }
             ChronicleQueue q;
             try {
-                q = QueueFiles.open(c.queueDir(), c.rollCycle(), c.retention());
+                q = QueueFiles.open(c.queueDir(), c.rollCycle(), c.retention(), guard);
             } catch (IOException | RuntimeException e) {
-                message("moe-agent: cannot open the queue in " + c.queueDir() + " (" + e.getClass().getSimpleName()
-                        + ": " + e.getMessage() + "); the host runs without recording", true);
+                notStarted("moe-agent: cannot open the queue in " + c.queueDir() + " (" + e.getClass().getSimpleName()
+                        + ": " + e.getMessage() + "); the host runs without recording");
                 return;
             }
-            RouteRecorder r = new RouteRecorder(c, q, agentVersion);
+            RouteRecorder r = new RouteRecorder(c, q, agentVersion, guard);
             config = c;
             queue = q;
             recorder = r;
             RouteBridge.sink = r;
             woven.clear();
+            wovenThisStart.set(0);
             transformer = install(c.pointcuts(), inst);
             installedWith = inst;
             if (!hookInstalled) {
@@ -117,10 +146,16 @@ public final class AgentRuntime {
             System.setProperty("moe.agent.recording", "true");
             message("moe-agent: recording to " + c.queueDir(), false);
         } catch (Throwable t) {
-            message("moe-agent: could not start (" + t.getClass().getSimpleName() + ": " + t.getMessage()
-                    + "); the host runs without recording", true);
+            notStarted("moe-agent: could not start (" + t.getClass().getSimpleName() + ": " + t.getMessage()
+                    + "); the host runs without recording");
             stopQuietly();
         }
+    }
+
+    /** A start that did not happen: one line, and moe.agent.recording=false (only ever with no recorder). */
+    private static void notStarted(String text) {
+        message(text, true);
+        System.setProperty("moe.agent.recording", "false");
     }
 
     /** Detach: stop the sink, reset the bytecode, then flush and close the queue. */
@@ -171,7 +206,10 @@ public final class AgentRuntime {
         }
         transformer = null;
         installedWith = null;
-        closeQueue();
+        if (r != null) {
+            r.noteIfNothingRecorded(wovenThisStart.get());
+        }
+        drainAndClose(r);
         writeStats();
         recorder = null;
         System.setProperty("moe.agent.recording", "false");
@@ -247,33 +285,44 @@ public final class AgentRuntime {
         }
     }
 
-    private static void closeQueue() {
+    /**
+     * Waits for the host calls still inside a record to leave, closes their appenders, then the queue. If one is
+     * still inside after {@link #DRAIN_MILLIS} (a host thread stopped in the debugger, say), the queue stays
+     * open, because closing it would unmap the file under that thread: one line says so.
+     */
+    private static void drainAndClose(RouteRecorder r) {
         ChronicleQueue q = queue;
         queue = null;
         if (q == null) {
             return;
         }
         try {
-            // a host thread may be inside its last record; it finishes in microseconds
-            Thread.sleep(50);
+            if (r != null && !r.stopAndDrain(DRAIN_MILLIS)) {
+                AgentLines.print("a host thread is still inside a record after " + DRAIN_MILLIS + " ms; the queue"
+                        + " is left open (records written so far are whole)");
+                return;
+            }
             q.close();
         } catch (Throwable t) {
-            System.err.println("moe-agent: closing the queue failed (" + t.getMessage() + ")");
+            AgentLines.print("closing the queue failed (" + t.getMessage() + ")");
         }
     }
 
     private static synchronized void atExit() {
-        if (recorder != null) {
-            recorder.stop();
+        RouteRecorder r = recorder;
+        if (r != null) {
+            r.stop();
             RouteBridge.sink = null;
+            r.noteIfNothingRecorded(wovenThisStart.get());
             writeStats();
             ChronicleQueue q = queue;
             queue = null;
-            if (q != null) {
+            // the JVM is going away: close only when no host thread is inside a record (others may still run)
+            if (q != null && r.stopAndDrain(DRAIN_MILLIS / 4)) {
                 try {
                     q.close();
                 } catch (Throwable ignored) {
-                    // the JVM is going away; every complete record is already in the mapped file
+                    // every complete record is already in the mapped file
                 }
             }
         }
@@ -347,6 +396,10 @@ public final class AgentRuntime {
         public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
                                      DynamicType dynamicType) {
             transformations.incrementAndGet();
+            AgentConfig c = config;
+            if (c != null && type.getName().equals(c.pointcuts().className())) {
+                wovenThisStart.incrementAndGet();
+            }
             woven.add(type.getName());
             System.setProperty("moe.agent.transformations", Integer.toString(transformations.get()));
         }
@@ -356,7 +409,7 @@ public final class AgentRuntime {
                             Throwable throwable) {
             transformErrors.incrementAndGet();
             System.setProperty("moe.agent.transformErrors", Integer.toString(transformErrors.get()));
-            System.err.println("moe-agent: cannot instrument " + typeName + " (" + throwable + "); it is not recorded");
+            AgentLines.print("cannot instrument " + typeName + " (" + throwable + "); it is not recorded");
         }
     }
 
@@ -372,16 +425,16 @@ public final class AgentRuntime {
         try (Writer w = Files.newBufferedWriter(Path.of(file))) {
             p.store(w, "moe-agent counters");
         } catch (IOException e) {
-            System.err.println("moe-agent: cannot write " + file + " (" + e.getMessage() + ")");
+            AgentLines.print("cannot write " + file + " (" + e.getMessage() + ")");
         }
     }
 
     /** The attach CLI reads the outcome from the target's system properties; errors also go to stderr. */
     private static void message(String text, boolean error) {
-        System.setProperty("moe.agent.message", text);
+        String line = AgentLines.line(text);
+        System.setProperty("moe.agent.message", line);
         if (error) {
-            System.setProperty("moe.agent.recording", "false");
-            System.err.println(text);
+            System.err.println(line);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.moeagent.agent.core;
 
+import io.moeagent.agent.bridge.AgentLines;
 import io.moeagent.agent.bridge.RouteBridge;
 import io.moeagent.agent.bridge.RouteSink;
 import io.moeagent.config.AgentConfig;
@@ -34,6 +35,8 @@ import net.openhft.chronicle.queue.ExcerptAppender;
  */
 final class RouteRecorder implements RouteSink {
     private static final int HEADER = RouteFormat.DOCUMENT_HEADER;
+    /** After this many steps without a record, say so (and again never): a pointcut that matches nothing. */
+    static final long EARLY_NOTE_STEP = 16;
     private static final Set<String> META_KEYS = Set.of("model_id", "engine", "engine_version", "torch_version",
             "device", "dtype", "seed", "num_layers", "num_experts", "top_k", "moe_layers");
     private static final int REQUEST = RouteBridge.REQUEST;
@@ -41,6 +44,7 @@ final class RouteRecorder implements RouteSink {
     private static final int LAYER = RouteBridge.LAYER;
 
     private final ChronicleQueue queue;
+    private final DiskGuard guard;
     private final AgentConfig config;
     private final LayerSelection layers;
     private final int sampleEvery;
@@ -87,11 +91,19 @@ final class RouteRecorder implements RouteSink {
     /** Request ids the agent numbers (engines without a step context). */
     private final AtomicLong agentRequestIds = new AtomicLong();
     private final AtomicBoolean failed = new AtomicBoolean();
-    private final List<RouteRecordWriter> writers = new ArrayList<>();
-    private final ThreadLocal<ThreadState> threads = ThreadLocal.withInitial(ThreadState::new);
+    /** Every host thread's state, so that stop can wait for calls in flight and close their appenders. */
+    private final List<ThreadState> states = new ArrayList<>();
+    private final ThreadLocal<ThreadState> threads = ThreadLocal.withInitial(this::newThreadState);
+    /** Highest layer index any call reported (for the "nothing matched" note); racy, only grows in practice. */
+    private volatile int maxLayerSeen = Integer.MIN_VALUE;
+    private final AtomicBoolean noted = new AtomicBoolean();
 
     /** Per host thread: its appender, scopes, current request, step and route, and scratch arrays. */
     private static final class ThreadState {
+        /** True while the thread is inside one of the sink's entry points. */
+        volatile boolean inside;
+        /** Calls of the selection method by this thread (plain: only this thread writes it). */
+        long calls;
         RouteRecordWriter writer;
         final ScopeTracker scopes = new ScopeTracker();
         final RouteAccumulator route = new RouteAccumulator();
@@ -118,6 +130,12 @@ final class RouteRecorder implements RouteSink {
     }
 
     RouteRecorder(AgentConfig config, ChronicleQueue queue, String agentVersion) {
+        this(config, queue, agentVersion, null);
+    }
+
+    /** @param guard the queue's disk guard (issue 9), consulted before every record; null = none (tests) */
+    RouteRecorder(AgentConfig config, ChronicleQueue queue, String agentVersion, DiskGuard guard) {
+        this.guard = guard;
         this.queue = queue;
         this.config = config;
         this.layers = config.layers();
@@ -175,8 +193,13 @@ final class RouteRecorder implements RouteSink {
         if (!recording) {
             return null;
         }
+        ThreadState ts = null;
         try {
-            ThreadState ts = threads.get();
+            ts = threads.get();
+            ts.inside = true;
+            if (!recording) {
+                return null;
+            }
             ScopeTracker.Frame f = ts.scopes.enter(scope, self, arguments);
             if (ScopeTracker.began(f)) {
                 if (scope == REQUEST) {
@@ -191,6 +214,10 @@ final class RouteRecorder implements RouteSink {
         } catch (Throwable t) {
             fail("recording failed", t);
             return null;
+        } finally {
+            if (ts != null) {
+                ts.inside = false;
+            }
         }
     }
 
@@ -199,9 +226,11 @@ final class RouteRecorder implements RouteSink {
         if (!(token instanceof ScopeTracker.Frame f) || !recording) {
             return;
         }
+        ThreadState ts = null;
         try {
-            ThreadState ts = threads.get();
-            if (f.owner != ts.scopes || !ts.scopes.exit(f)) {
+            ts = threads.get();
+            ts.inside = true;
+            if (!recording || f.owner != ts.scopes || !ts.scopes.exit(f)) {
                 return;
             }
             if (scope == LAYER) {
@@ -214,25 +243,54 @@ final class RouteRecorder implements RouteSink {
             }
         } catch (Throwable t) {
             fail("recording failed", t);
+        } finally {
+            if (ts != null) {
+                ts.inside = false;
+            }
         }
     }
 
+    /**
+     * A host thread's call: marked as inside (a volatile store on the thread's own state, no shared counter)
+     * before it looks at {@link #recording}, so that {@link #stopAndDrain} can wait for every call that might
+     * still touch the queue.
+     */
     @Override
     public void onSelection(Object self, Object argument, Object result) {
         if (!recording) {
             return;
         }
+        ThreadState ts = null;
         try {
-            record(self, argument, result);
+            ts = threads.get();
+            ts.inside = true;
+            if (recording) {
+                ts.calls++;
+                record(ts, self, argument, result);
+            }
         } catch (Throwable t) {
             fail("recording failed", t);
+        } finally {
+            if (ts != null) {
+                ts.inside = false;
+            }
         }
     }
 
-    private void record(Object self, Object argument, Object result) throws Throwable {
-        ThreadState ts = threads.get();
+    private ThreadState newThreadState() {
+        ThreadState ts = new ThreadState();
+        synchronized (states) {
+            states.add(ts);
+        }
+        return ts;
+    }
+
+    private void record(ThreadState ts, Object self, Object argument, Object result) throws Throwable {
         ScopeTracker sc = ts.scopes;
         int layerIndex = layer.getInt(self, argument, result, sc);
+        if (layerIndex > maxLayerSeen) {
+            maxLayerSeen = layerIndex;
+        }
         Object layerFrame = layerScope ? sc.outermost(LAYER) : null;
         RouteAccumulator route = ts.route;
         if (!route.continues(layerIndex, layerFrame)) {
@@ -256,6 +314,9 @@ final class RouteRecorder implements RouteSink {
                 ts.stepStartKnown = true;
             }
         }
+        if (ts.queueStepId == EARLY_NOTE_STEP && records.get() == 0) {
+            noteIfNothingRecorded(1);
+        }
         boolean recorded = ts.sampled && layers.includes(layerIndex);
         if (!recorded && (step != null || ts.stepRows >= 0)) {
             return; // positions need only the rows of the step's first route
@@ -265,8 +326,8 @@ final class RouteRecorder implements RouteSink {
         int rows = tokens != null ? tokens.getInt(self, argument, result, sc) : expertIds.length / Math.max(topK, 1);
         Object w = weights == null ? null : weights.get(self, argument, result, sc);
         float[] aligned = gather == null ? (float[]) w : null;
-        if (topK < 1 || topK > RouteFormat.MAX_TOP_K || rows < 0 || expertIds.length < rows * topK
-                || (aligned != null && aligned.length < rows * topK)) {
+        if (topK < 1 || topK > RouteFormat.MAX_TOP_K || rows < 0 || expertIds.length < (long) rows * topK
+                || (aligned != null && aligned.length < (long) rows * topK)) {
             fail("layer " + layerIndex + " returned an unusable selection ("
                     + RouteRecordWriter.checkRoute(rows, topK, expertIds, aligned) + "); check the pointcut.* options",
                     null);
@@ -297,8 +358,8 @@ final class RouteRecorder implements RouteSink {
                 RouteAccumulator.sortRows(route.ids(), route.weights(), at, rows, topK);
             }
         }
-        if (!metaWritten && recorded) {
-            writeMeta(writer(ts), ts.stepObject, self, argument, result, topK);
+        if (!metaWritten && recorded && !writeMeta(writer(ts), ts.stepObject, self, argument, result, topK)) {
+            return;
         }
         if (!layerScope) {
             flushRoute(ts);
@@ -327,8 +388,8 @@ final class RouteRecorder implements RouteSink {
     private void writeRoute(ThreadState ts, Object self, Object argument, Object result, int layerIndex, int rows,
                             int topK, int[] expertIds, float[] w, boolean engineOrder) throws Throwable {
         RouteRecordWriter writer = writer(ts);
-        if (!metaWritten) {
-            writeMeta(writer, ts.stepObject, self, argument, result, topK);
+        if (!metaWritten && !writeMeta(writer, ts.stepObject, self, argument, result, topK)) {
+            return;
         }
         if (ts.stepRows < 0) {
             ts.stepRows = rows;
@@ -344,6 +405,13 @@ final class RouteRecorder implements RouteSink {
             return;
         }
         writer.writeRoute(runId, ts.queueStepId, layerIndex, rows, topK, expertIds, written, engineOrder);
+        written(writer);
+    }
+
+    private void written(RouteRecordWriter writer) {
+        if (guard != null) {
+            guard.written(writer.appender());
+        }
     }
 
     private RouteRecordWriter writer(ThreadState ts) {
@@ -386,9 +454,6 @@ final class RouteRecorder implements RouteSink {
 
     private RouteRecordWriter newWriter(ThreadState ts) {
         RouteRecordWriter w = new RouteRecordWriter(queue.createAppender());
-        synchronized (writers) {
-            writers.add(w);
-        }
         ts.writer = w;
         return w;
     }
@@ -438,6 +503,7 @@ final class RouteRecorder implements RouteSink {
             return false;
         }
         writer.writeStep(runId, ts.queueStepId, phase, rows, reqs, pos, toks, phases);
+        written(writer);
         return true;
     }
 
@@ -553,30 +619,56 @@ final class RouteRecorder implements RouteSink {
             capReached("max-bytes=" + maxBytes);
             return false;
         }
+        if (guard != null && !guard.admit(size)) {
+            stopped(guard.stopReason());
+            return false;
+        }
         return true;
     }
 
     private void capReached(String cap) {
+        stopped(cap + " reached");
+    }
+
+    /** Recording off with one line: {@code why}, and that the queue keeps what it has. */
+    private void stopped(String why) {
         recording = false;
         if (failed.compareAndSet(false, true)) {
-            System.err.println("moe-agent: " + cap + " reached; recording stopped, " + config.queueDir()
-                    + " keeps the records written so far");
+            AgentLines.print(why + "; recording stopped, " + config.queueDir() + " keeps the records written so far");
         }
     }
 
-    private void writeMeta(RouteRecordWriter writer, Object stepObject, Object self, Object argument, Object result,
-                           int topK) throws Throwable {
+    /** False when a cap or the disk stopped recording before the meta record. */
+    private boolean writeMeta(RouteRecordWriter writer, Object stepObject, Object self, Object argument,
+                              Object result, int topK) throws Throwable {
         synchronized (metaLock) {
             if (metaWritten) {
-                return;
+                return true;
             }
             Map<?, ?> info = runInfo != null && stepObject != null && runInfo.get(stepObject) instanceof Map<?, ?> m
                     ? m : Map.of();
             MetaRecord meta = meta(withConfiguredFacts(info, threads.get().scopes, self, argument, result, topK));
-            reserve(HEADER + 256);
+            if (!reserve(HEADER + metaBytes(meta))) {
+                return false;
+            }
             writer.writeMeta(meta);
+            written(writer);
             metaWritten = true;
+            return true;
         }
+    }
+
+    /** An upper bound of the meta record's size: UTF-8 takes at most 3 bytes per char of these strings. */
+    static long metaBytes(MetaRecord m) {
+        long n = 128 + 4L * m.layersRecorded().length;
+        for (String s : new String[] {m.agentVersion(), m.modelId(), m.engine(), m.engineVersion(),
+            m.torchVersion(), m.javaVersion(), m.device(), m.dtype(), m.host(), m.configuration()}) {
+            n += 4 + 3L * s.length();
+        }
+        for (Map.Entry<String, String> e : m.extra().entrySet()) {
+            n += 8 + 3L * (e.getKey().length() + e.getValue().length());
+        }
+        return n + RouteFormat.CRC_BYTES;
     }
 
     /**
@@ -682,13 +774,91 @@ final class RouteRecorder implements RouteSink {
         if (wasRecording && failed.compareAndSet(false, true)) {
             String cause = t == null ? "" : " (" + t.getClass().getSimpleName()
                     + (t.getMessage() == null ? "" : ": " + t.getMessage().lines().findFirst().orElse("")) + ")";
-            System.err.println("moe-agent: " + what + cause + "; recording stopped, the host continues");
+            AgentLines.print(what + cause + "; recording stopped, the host continues");
         }
     }
 
     /** Stops recording; calls already inside {@link #onSelection} finish their current record. */
     void stop() {
         recording = false;
+    }
+
+    /**
+     * Stops recording, waits up to {@code timeoutMillis} for every call inside the sink to leave, then closes every
+     * thread's appender and drops it from the thread's state (so that a host thread's thread-local keeps neither the
+     * appender nor the queue reachable). Returns false, closing nothing, when a call was still inside at the
+     * deadline: then the queue must not be closed either.
+     */
+    boolean stopAndDrain(long timeoutMillis) {
+        recording = false;
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        List<ThreadState> all;
+        synchronized (states) {
+            all = new ArrayList<>(states);
+        }
+        for (ThreadState ts : all) {
+            while (ts.inside) {
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                Thread.onSpinWait();
+                Thread.yield();
+            }
+        }
+        for (ThreadState ts : all) {
+            RouteRecordWriter w = ts.writer;
+            ts.writer = null;
+            ts.longScratch = new long[0];
+            ts.intScratch = new int[0];
+            if (w != null) {
+                try {
+                    w.appender().singleThreadedCheckDisabled(true);
+                    w.appender().close();
+                } catch (Throwable t) {
+                    // closing the queue releases what the appender held anyway
+                }
+            }
+        }
+        if (guard != null) {
+            guard.close();
+        }
+        return true;
+    }
+
+    /** Calls of the selection method seen so far (all threads; exact once they have left). */
+    long calls() {
+        long n = 0;
+        synchronized (states) {
+            for (ThreadState ts : states) {
+                n += ts.calls;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * When this recording session wrote nothing although it ran: one line saying why it may be and what was
+     * configured. {@code woven} is how many classes the pointcut matched. Said at most once.
+     */
+    void noteIfNothingRecorded(int woven) {
+        if (records.get() > 0 || failed.get() || !noted.compareAndSet(false, true)) {
+            return;
+        }
+        Pointcuts p = config.pointcuts();
+        String what;
+        long calls = calls();
+        if (woven == 0) {
+            what = "no loaded class matched pointcut.class=" + AgentLines.quote(p.className());
+        } else if (calls == 0) {
+            what = "pointcut.method=" + AgentLines.quote(p.methodName()) + " of " + AgentLines.quote(p.className())
+                    + " was never called";
+        } else {
+            int max = maxLayerSeen;
+            what = calls + " calls of " + p.className() + "#" + p.methodName() + " matched none of layers="
+                    + AgentLines.quote(layers.toString()) + (max >= 0 ? " (layers seen: 0.." + max + ")" : "")
+                    + (sampleEvery > 1 ? " at sample-every=" + sampleEvery : "");
+        }
+        AgentLines.print("nothing was recorded: " + what + "; check the agent options");
     }
 
     boolean isRecording() {
