@@ -72,8 +72,9 @@ public final class ParquetExport {
         ReadCounts counts = new ReadCounts();
         Map<Long, String> runSource = new LinkedHashMap<>();
         Map<Long, MetaRecord> runs = new LinkedHashMap<>();
+        Map<Long, RouteTables.RunColumns> identity = new LinkedHashMap<>();
         long rows = 0;
-        try (Connection c = DuckDb.open(tmp.resolve("stage.duckdb"), tmp)) {
+        try (Connection c = DuckDb.open(null, tmp)) {
             for (NamedQueue q : queues) {
                 try (QueueRoutes routes = QueueRoutes.open(q.dir()); RouteTables tables = new RouteTables(c, q.name(), filter)) {
                     routes.readAll(tables);
@@ -85,6 +86,7 @@ public final class ParquetExport {
                                     + before + " and " + q.name() + "; export each recording once");
                         }
                         runs.put(run.getKey(), run.getValue());
+                        identity.put(run.getKey(), tables.runColumns(run.getKey()));
                     }
                     rows += tables.rows();
                     if (tables.rows() == 0) {
@@ -101,7 +103,7 @@ public final class ParquetExport {
                 }
             }
             for (Map.Entry<Long, MetaRecord> run : runs.entrySet()) {
-                writeRun(c, tmp, run.getKey(), RouteTables.metaJson(run.getValue()));
+                writeRun(c, tmp, identity.get(run.getKey()), RouteTables.metaJson(run.getValue()));
             }
         } catch (SQLException e) {
             throw new AnalyzerException("DuckDB failed while writing Parquet into " + out + " (" + DuckDb.firstLine(e)
@@ -114,14 +116,16 @@ public final class ParquetExport {
     }
 
     /** Writes one run's three tables under {@code tmp/RUN/}. */
-    private static void writeRun(Connection c, Path tmp, long run, String metaJson) throws SQLException {
-        String id = RouteFormat.runIdText(run);
+    private static void writeRun(Connection c, Path tmp, RouteTables.RunColumns run, String metaJson)
+            throws SQLException {
+        String id = run.runId();
         Path base = tmp.resolve(id);
         String where = " WHERE run_id = " + DuckDb.quote(id);
-        createDirectories(base);
+        createDirectories(base.resolve("routes"));
         try (Statement s = c.createStatement()) {
-            s.execute("COPY (SELECT * FROM routes" + where + ") TO " + DuckDb.quote(base.resolve("routes").toString())
-                    + " (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (run_id, layer), WRITE_PARTITION_COLUMNS true,"
+            s.execute("COPY (" + RouteTables.routesSelect(c, run) + ") TO "
+                    + DuckDb.quote(base.resolve("routes").resolve("run_id=" + id).toString())
+                    + " (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (layer), WRITE_PARTITION_COLUMNS true,"
                     + " KV_METADATA {moe_meta: " + DuckDb.quote(metaJson) + "})");
             Path steps = base.resolve("steps").resolve("run_id=" + id);
             Path meta = base.resolve("meta").resolve("run_id=" + id);

@@ -13,8 +13,11 @@ import io.moeagent.format.StepRecord;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -25,10 +28,15 @@ import org.duckdb.DuckDBConnection;
 
 /**
  * The fleet tables {@code routes}, {@code steps} and {@code meta}, defined once: their columns (the JSONL fields, plus
- * what tells runs and hosts apart) and a queue visitor that appends joined rows to them through DuckDB's appender.
+ * what tells runs and hosts apart) and a queue visitor that appends joined rows through DuckDB's appender.
+ *
+ * <p>Rows are staged narrow, for speed: per row only what varies (a run index, the step, request, position, layer,
+ * phase as a boolean, token id and the experts as fixed-size arrays, one staging table per k); the run's identity
+ * (run id, host, pid, source) sits once in {@code runs}. {@link #routesSelect} puts the {@code routes} columns back
+ * together, and {@link #createRoutesView} names that {@code routes}.
  */
 public final class RouteTables implements QueueRoutes.RowVisitor, AutoCloseable {
-    /** One row per token and recorded layer: the JSONL route line's fields, then the run's and step's identity. */
+    /** The {@code routes} columns: the JSONL route line's fields, then the run's and step's identity. */
     public static final String ROUTES_DDL = "CREATE TABLE routes (run_id VARCHAR, host VARCHAR, pid BIGINT,"
             + " source VARCHAR, step_id BIGINT, req_id BIGINT, token_idx INTEGER, layer INTEGER, phase VARCHAR,"
             + " token_id INTEGER, topk_ids INTEGER[], topk_weights FLOAT[])";
@@ -41,18 +49,28 @@ public final class RouteTables implements QueueRoutes.RowVisitor, AutoCloseable 
             + " torch_version VARCHAR, java_version VARCHAR, device VARCHAR, dtype VARCHAR, seed BIGINT,"
             + " num_layers INTEGER, num_experts INTEGER, top_k INTEGER, layers_logged INTEGER[],"
             + " agent_version VARCHAR, configuration VARCHAR, start_time_millis BIGINT, meta_json VARCHAR)";
+    /** The run identity that staged rows refer to by {@code run_ix}. */
+    static final String RUNS_DDL = "CREATE TABLE runs (run_ix INTEGER, run_id VARCHAR, host VARCHAR, pid BIGINT,"
+            + " source VARCHAR)";
+    /** An empty {@code routes}-shaped table, for a union over no staging table. */
+    static final String NO_ROUTES_DDL = ROUTES_DDL.replace("CREATE TABLE routes", "CREATE TABLE no_routes");
+    private static final String STAGE_PREFIX = "stage_k";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final DuckDBAppender routes;
+    private final Connection connection;
+    private final DuckDBConnection duck;
+    private final Map<Integer, DuckDBAppender> stages = new HashMap<>();
     private final DuckDBAppender steps;
     private final DuckDBAppender meta;
     private final String source;
     private final RowFilter filter;
     private final Map<Long, MetaRecord> runs = new LinkedHashMap<>();
+    private final Map<Long, Integer> runIndex = new LinkedHashMap<>();
     private final Map<Long, Long> rowsPerRun = new HashMap<>();
     private MetaRecord currentMeta;
     private String currentRun;
+    private int currentIndex;
     private long lastStepKeyRun = Long.MIN_VALUE;
     private long lastStepKeyId = Long.MIN_VALUE;
     private int[] idsScratch = new int[0];
@@ -60,14 +78,14 @@ public final class RouteTables implements QueueRoutes.RowVisitor, AutoCloseable 
     private long rows;
     private boolean closed;
 
-    /** Creates the three tables (if absent) in {@code c} and appends to them, tagging rows with {@code source}. */
+    /** Creates the tables (if absent) in {@code c} and appends to them, tagging rows with {@code source}. */
     public RouteTables(Connection c, String source, RowFilter filter) {
+        this.connection = c;
         this.source = source;
         this.filter = filter;
         try {
             createTables(c);
-            DuckDBConnection duck = c.unwrap(DuckDBConnection.class);
-            this.routes = duck.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "routes");
+            this.duck = c.unwrap(DuckDBConnection.class);
             this.steps = duck.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "steps");
             this.meta = duck.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "meta");
         } catch (SQLException e) {
@@ -77,15 +95,56 @@ public final class RouteTables implements QueueRoutes.RowVisitor, AutoCloseable 
 
     static void createTables(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {
-            for (String ddl : List.of(ROUTES_DDL, STEPS_DDL, META_DDL)) {
+            for (String ddl : List.of(STEPS_DDL, META_DDL, RUNS_DDL, NO_ROUTES_DDL)) {
                 s.execute(ddl.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS"));
             }
+        }
+    }
+
+    /** The identity columns of one run as literals, for a per-run select without a join. */
+    record RunColumns(int runIx, String runId, String host, long pid, String source) {
+    }
+
+    /**
+     * A query giving the {@code routes} columns in ROUTES_DDL's order: of one run when {@code run} is given (its
+     * identity as literals), else of every run.
+     */
+    static String routesSelect(Connection c, RunColumns run) throws SQLException {
+        List<String> parts = new ArrayList<>();
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, '"
+                     + STAGE_PREFIX + "') ORDER BY table_name")) {
+            while (rs.next()) {
+                String table = rs.getString(1);
+                String identity = run == null ? "r.run_id, r.host, r.pid, r.source"
+                        : DuckDb.quote(run.runId()) + " AS run_id, " + DuckDb.quote(run.host()) + " AS host, "
+                        + run.pid() + "::BIGINT AS pid, " + DuckDb.quote(run.source()) + " AS source";
+                parts.add("SELECT " + identity + ", s.step_id, s.req_id, s.token_idx, s.layer,"
+                        + " CASE WHEN s.prefill THEN 'prefill' ELSE 'decode' END AS phase, s.token_id,"
+                        + " s.topk_ids::INTEGER[] AS topk_ids, s.topk_weights::FLOAT[] AS topk_weights FROM " + table
+                        + " s" + (run == null ? " JOIN runs r USING (run_ix)" : " WHERE s.run_ix = " + run.runIx()));
+            }
+        }
+        return parts.isEmpty() ? "SELECT * FROM no_routes" : String.join(" UNION ALL ", parts);
+    }
+
+    /** Names the joined rows {@code routes} (a view over the staging tables). */
+    static void createRoutesView(Connection c) throws SQLException {
+        String select = routesSelect(c, null);
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE OR REPLACE VIEW routes AS " + select);
         }
     }
 
     /** The runs seen so far, in order, with their meta records. */
     public Map<Long, MetaRecord> runs() {
         return runs;
+    }
+
+    /** The literal identity of a run seen by this visitor. */
+    RunColumns runColumns(long runId) {
+        MetaRecord m = runs.get(runId);
+        return new RunColumns(runIndex.get(runId), RouteFormat.runIdText(runId), m.host(), m.pid(), source);
     }
 
     public long rows() {
@@ -98,12 +157,27 @@ public final class RouteTables implements QueueRoutes.RowVisitor, AutoCloseable 
 
     @Override
     public void onMeta(MetaRecord m) {
-        runs.putIfAbsent(m.runId(), m);
-        currentMeta = m;
-        currentRun = RouteFormat.runIdText(m.runId());
+        if (runs.putIfAbsent(m.runId(), m) != null) {
+            return;
+        }
         try {
+            int ix;
+            try (Statement s = connection.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT coalesce(max(run_ix) + 1, 0) FROM runs")) {
+                rs.next();
+                ix = rs.getInt(1);
+            }
+            try (PreparedStatement ps = connection.prepareStatement("INSERT INTO runs VALUES (?, ?, ?, ?, ?)")) {
+                ps.setInt(1, ix);
+                ps.setString(2, RouteFormat.runIdText(m.runId()));
+                ps.setString(3, m.host());
+                ps.setLong(4, m.pid());
+                ps.setString(5, source);
+                ps.execute();
+            }
+            runIndex.put(m.runId(), ix);
             meta.beginRow()
-                    .append(currentRun).append(m.host()).append(m.pid()).append(source)
+                    .append(RouteFormat.runIdText(m.runId())).append(m.host()).append(m.pid()).append(source)
                     .append(m.schemaVersion()).append(m.modelId()).append(m.engine()).append(m.engineVersion())
                     .append(m.torchVersion()).append(m.javaVersion()).append(m.device()).append(m.dtype())
                     .append(m.seed()).append(m.numLayers()).append(m.numExperts()).append(m.topK())
@@ -113,6 +187,7 @@ public final class RouteTables implements QueueRoutes.RowVisitor, AutoCloseable 
         } catch (SQLException e) {
             throw failed(e);
         }
+        useRun(m.runId());
     }
 
     @Override
@@ -138,8 +213,23 @@ public final class RouteTables implements QueueRoutes.RowVisitor, AutoCloseable 
             if (m != null) {
                 currentMeta = m;
                 currentRun = RouteFormat.runIdText(m.runId());
+                currentIndex = runIndex.get(runId);
             }
         }
+    }
+
+    private DuckDBAppender stage(int k) throws SQLException {
+        DuckDBAppender a = stages.get(k);
+        if (a == null) {
+            try (Statement s = connection.createStatement()) {
+                s.execute("CREATE TABLE IF NOT EXISTS " + STAGE_PREFIX + k + " (run_ix INTEGER, step_id BIGINT,"
+                        + " req_id BIGINT, token_idx INTEGER, layer INTEGER, prefill BOOLEAN, token_id INTEGER,"
+                        + " topk_ids INTEGER[" + k + "], topk_weights FLOAT[" + k + "])");
+            }
+            a = duck.createAppender(DuckDBConnection.DEFAULT_SCHEMA, STAGE_PREFIX + k);
+            stages.put(k, a);
+        }
+        return a;
     }
 
     @Override
@@ -155,10 +245,9 @@ public final class RouteTables implements QueueRoutes.RowVisitor, AutoCloseable 
         System.arraycopy(r.ids, r.offset, idsScratch, 0, k);
         useRun(r.runId);
         try {
-            DuckDBAppender a = routes.beginRow()
-                    .append(currentRun).append(currentMeta.host()).append(currentMeta.pid()).append(source)
-                    .append(r.stepId).append(r.requestId).append(r.position).append(r.layer)
-                    .append(r.prefill() ? RouteJsonlWriter.PHASE_PREFILL : RouteJsonlWriter.PHASE_DECODE);
+            DuckDBAppender a = stage(k).beginRow()
+                    .append(currentIndex).append(r.stepId).append(r.requestId).append(r.position).append(r.layer)
+                    .append(r.prefill());
             if (r.hasTokenId) {
                 a.append(r.tokenId);
             } else {
@@ -220,7 +309,9 @@ public final class RouteTables implements QueueRoutes.RowVisitor, AutoCloseable 
         }
         closed = true;
         try {
-            routes.close();
+            for (DuckDBAppender a : stages.values()) {
+                a.close();
+            }
             steps.close();
             meta.close();
         } catch (SQLException e) {

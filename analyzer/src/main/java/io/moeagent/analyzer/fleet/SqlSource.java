@@ -31,6 +31,7 @@ final class SqlSource {
                     source.getFileName() == null ? source.toString() : source.getFileName().toString(), null)) {
                 routes.readAll(tables);
             }
+            RouteTables.createRoutesView(c);
             return "queue " + source;
         }
         if (Files.isDirectory(source) && hasParquet(source.resolve("routes"))) {
@@ -42,7 +43,10 @@ final class SqlSource {
                                 + DuckDb.quote(dir.toAbsolutePath() + "/**/*.parquet")
                                 + ", hive_partitioning = false, union_by_name = true)");
                     } else {
-                        RouteTables.createTables(c);
+                        try (Statement empty = c.createStatement()) {
+                            empty.execute((table.equals("steps") ? RouteTables.STEPS_DDL : RouteTables.META_DDL)
+                                    .replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS"));
+                        }
                     }
                 }
             }
