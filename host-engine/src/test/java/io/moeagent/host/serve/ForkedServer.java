@@ -36,7 +36,8 @@ final class ForkedServer implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
-                HostMain.class.getName(), "serve", "--port", "0", "--cache-dir", CliHarness.CACHE.toString()));
+                HostMain.class.getName(), "serve", "--model", "synthetic:tiny", "--port", "0",
+                "--cache-dir", CliHarness.CACHE.toString()));
         command.addAll(List.of(options));
         Path stderr = java.nio.file.Files.createTempFile(Path.of("target"), "serve-", ".err");
         Process process = new ProcessBuilder(command).redirectError(stderr.toFile()).start();
