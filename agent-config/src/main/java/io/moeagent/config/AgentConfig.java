@@ -28,7 +28,7 @@ public final class AgentConfig {
             "pointcut.class", "pointcut.method", "pointcut.ids", "pointcut.weights", "pointcut.tokens", "pointcut.k",
             "pointcut.layer", "pointcut.layer-method", "pointcut.step", "pointcut.step-id", "pointcut.step-prefill",
             "pointcut.step-tokens", "pointcut.step-request-ids", "pointcut.step-positions", "pointcut.step-token-ids",
-            "pointcut.step-phases", "pointcut.run-info");
+            "pointcut.step-phases", "pointcut.run-info", "test.spin-nanos");
 
     /** Chronicle Queue roll cycles accepted by {@code roll-cycle} (the names of {@code RollCycles}). */
     static final Set<String> ROLL_CYCLES = Set.of("FIVE_MINUTELY", "TEN_MINUTELY", "TWENTY_MINUTELY",
@@ -46,6 +46,8 @@ public final class AgentConfig {
     private final long maxRecords;
     private final long maxBytes;
     private final Pointcuts pointcuts;
+    /** Test only: nanoseconds to busy-wait in every selection call (0 = never, the default). */
+    private long spinNanos;
 
     private AgentConfig(Path queueDir, LayerSelection layers, int sampleEvery, boolean recordWeights, String rollCycle,
                         int retention, long maxRecords, long maxBytes, Pointcuts pointcuts) {
@@ -189,8 +191,10 @@ public final class AgentConfig {
         int retention = (int) positive("retention", v.getOrDefault("retention", "0"), 0, Integer.MAX_VALUE);
         long maxRecords = positive("max-records", v.getOrDefault("max-records", "0"), 0, Long.MAX_VALUE);
         long maxBytes = bytes("max-bytes", v.getOrDefault("max-bytes", "0"));
-        return new AgentConfig(queue, layers, sampleEvery, weights, roll, retention, maxRecords, maxBytes,
+        AgentConfig c = new AgentConfig(queue, layers, sampleEvery, weights, roll, retention, maxRecords, maxBytes,
                 pointcuts(v));
+        c.spinNanos = positive("test.spin-nanos", v.getOrDefault("test.spin-nanos", "0"), 0, 1_000_000_000L);
+        return c;
     }
 
     private static Pointcuts pointcuts(Map<String, String> v) throws ConfigException {
@@ -356,6 +360,14 @@ public final class AgentConfig {
         return pointcuts;
     }
 
+    /**
+     * Test only ({@code test.spin-nanos}, default 0 = off): extra nanoseconds the agent busy-waits in every
+     * expert-selection call, a known injected cost for checking that overhead measurements find it.
+     */
+    public long spinNanos() {
+        return spinNanos;
+    }
+
     /** The effective configuration, every key, in the agent-argument syntax (written into the meta record). */
     public String describe() {
         Pointcuts p = pointcuts;
@@ -368,6 +380,7 @@ public final class AgentConfig {
                 .append(",retention=").append(retention)
                 .append(",max-records=").append(maxRecords)
                 .append(",max-bytes=").append(maxBytes)
+                .append(spinNanos == 0 ? "" : ",test.spin-nanos=" + spinNanos)
                 .append(",pointcut.class=").append(p.className())
                 .append(",pointcut.method=").append(p.methodName())
                 .append(",pointcut.ids=").append(p.ids())

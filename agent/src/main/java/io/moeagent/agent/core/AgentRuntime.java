@@ -48,6 +48,7 @@ public final class AgentRuntime {
     private static Instrumentation installedWith;
     private static ResettableClassFileTransformer transformer;
     private static RouteRecorder recorder;
+    private static StatsReporter reporter;
     private static ChronicleQueue queue;
     private static AgentConfig config;
     private static boolean hookInstalled;
@@ -101,7 +102,8 @@ public final class AgentRuntime {
             config = c;
             queue = q;
             recorder = r;
-            RouteBridge.sink = r;
+            reporter = StatsReporter.start(q, r.runId(), r.stats, r, c.spinNanos());
+            RouteBridge.sink = reporter.sink();
             woven.clear();
             transformer = install(c.pointcuts(), inst);
             installedWith = inst;
@@ -168,6 +170,7 @@ public final class AgentRuntime {
         }
         transformer = null;
         installedWith = null;
+        closeReporter(io.moeagent.format.RouteFormat.STATS_DETACH);
         closeQueue();
         writeStats();
         recorder = null;
@@ -244,6 +247,15 @@ public final class AgentRuntime {
         }
     }
 
+    /** Writes the closing stats record (detach or exit); before the queue closes. */
+    private static void closeReporter(byte reason) {
+        StatsReporter s = reporter;
+        reporter = null;
+        if (s != null) {
+            s.close(reason);
+        }
+    }
+
     private static void closeQueue() {
         ChronicleQueue q = queue;
         queue = null;
@@ -264,6 +276,7 @@ public final class AgentRuntime {
             recorder.stop();
             RouteBridge.sink = null;
             writeStats();
+            closeReporter(io.moeagent.format.RouteFormat.STATS_EXIT);
             ChronicleQueue q = queue;
             queue = null;
             if (q != null) {

@@ -68,6 +68,8 @@ final class RouteRecorder implements RouteSink {
     private final AtomicBoolean failed = new AtomicBoolean();
     private final List<RouteRecordWriter> writers = new ArrayList<>();
     private final ThreadLocal<ThreadState> threads = ThreadLocal.withInitial(ThreadState::new);
+    /** The session's own account (calls, time inside, records, bytes, drops), written by StatsReporter. */
+    final AgentStats stats = new AgentStats();
 
     /** Per host thread: its appender, its current step and scratch arrays for conversions. */
     private static final class ThreadState {
@@ -130,6 +132,7 @@ final class RouteRecorder implements RouteSink {
     @Override
     public void onSelection(Object self, Object argument, Object result) {
         if (!recording) {
+            stats.dropped();
             return;
         }
         try {
@@ -184,7 +187,7 @@ final class RouteRecorder implements RouteSink {
         if (!reserve(HEADER + RouteFormat.routeRecordBytes(rows, topK, w != null))) {
             return;
         }
-        writer.writeRoute(runId, ts.queueStepId, layerIndex, rows, topK, expertIds, w, false);
+        stats.recorded(writer.writeRoute(runId, ts.queueStepId, layerIndex, rows, topK, expertIds, w, false));
     }
 
     private static void beginStep(ThreadState ts, long engineStepId, long queueStepId, boolean sampled) {
@@ -242,7 +245,7 @@ final class RouteRecorder implements RouteSink {
         if (!reserve(HEADER + RouteFormat.stepRecordBytes(rows, toks != null, phases != null))) {
             return false;
         }
-        writer.writeStep(runId, ts.queueStepId, phase, rows, reqs, pos, toks, phases);
+        stats.wrote(writer.writeStep(runId, ts.queueStepId, phase, rows, reqs, pos, toks, phases));
         return true;
     }
 
@@ -363,6 +366,7 @@ final class RouteRecorder implements RouteSink {
 
     private void capReached(String cap) {
         recording = false;
+        stats.stopped(AgentStats.CAP);
         if (failed.compareAndSet(false, true)) {
             System.err.println("moe-agent: " + cap + " reached; recording stopped, " + config.queueDir()
                     + " keeps the records written so far");
@@ -378,7 +382,7 @@ final class RouteRecorder implements RouteSink {
                     ? m : Map.of();
             MetaRecord meta = meta(info);
             reserve(HEADER + 256);
-            writer.writeMeta(meta);
+            stats.wrote(writer.writeMeta(meta));
             metaWritten = true;
         }
     }
@@ -451,6 +455,9 @@ final class RouteRecorder implements RouteSink {
         boolean wasRecording = recording;
         recording = false;
         // a call that was already inside when detach or JVM exit closed the queue is not a failure worth a line
+        if (wasRecording) {
+            stats.stopped(AgentStats.ERROR);
+        }
         if (wasRecording && failed.compareAndSet(false, true)) {
             String cause = t == null ? "" : " (" + t.getClass().getSimpleName()
                     + (t.getMessage() == null ? "" : ": " + t.getMessage().lines().findFirst().orElse("")) + ")";
