@@ -36,7 +36,7 @@ import static net.bytebuddy.matcher.ElementMatchers.named;
  * woven (by ByteBuddy, as the agent does) into a router that returns a prepared 25 x top-4 selection, the real
  * {@link RouteRecorder} and a real Chronicle queue. A step record is written every 24 calls (one per step of a
  * 24-layer model), as in a decode loop. {@code plain} is the same call without advice. {@code sink=measured} puts
- * the agent's {@link MeasuredSink} (its own cost accounting: two clock reads, two adds) in front of the recorder,
+ * the agent's {@link MeasuredSink} (its own cost accounting: two clock reads, two adds, a max) in front of the recorder,
  * as the agent runs; {@code sink=recorder} is the recorder alone, so the difference is the accounting's cost.
  */
 @State(Scope.Thread)

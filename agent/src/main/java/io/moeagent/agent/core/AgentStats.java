@@ -1,7 +1,9 @@
 package io.moeagent.agent.core;
 
 import io.moeagent.format.StatsRecord;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -22,8 +24,46 @@ final class AgentStats {
     final LongAdder bytes = new LongAdder();
     final LongAdder droppedCap = new LongAdder();
     final LongAdder droppedError = new LongAdder();
+    /** The longest call; updating it writes only when a call is longer than all before. */
+    final LongAccumulator maxCallNanos = new LongAccumulator(Math::max, 0);
+    /** The session's first call (opens the thread's appender, writes the meta record, runs cold code); -1 before. */
+    private volatile long firstCallNanos = -1;
+    /**
+     * Calls by duration, four buckets per power of two (bucket {@code 4k + s} holds durations in
+     * {@code [2^k (1 + s/4), 2^k (1 + (s+1)/4))} ns), so a reader can tell the typical call from the ones the
+     * scheduler interrupted. Written into the stats record's extra counters as {@code hist.<bucket>}.
+     */
+    static final int BUCKETS = 4 * 40;
+    private final LongAdder[] histogram = new LongAdder[BUCKETS];
+
+    AgentStats() {
+        for (int i = 0; i < BUCKETS; i++) {
+            histogram[i] = new LongAdder();
+        }
+    }
+
+    /** The histogram bucket of a duration in nanoseconds. */
+    static int bucket(long nanos) {
+        if (nanos < 4) {
+            return (int) Math.max(0, nanos);
+        }
+        int k = 63 - Long.numberOfLeadingZeros(nanos);
+        int sub = (int) (nanos >>> (k - 2)) & 3;
+        return Math.min(BUCKETS - 1, 4 * k + sub);
+    }
     private final long startNanos = System.nanoTime();
     private volatile int stoppedBy = RUNNING;
+
+    /** Counts one timed selection call. */
+    void call(long nanos) {
+        calls.increment();
+        nanosInside.add(nanos);
+        maxCallNanos.accumulate(nanos);
+        histogram[bucket(nanos)].increment();
+        if (firstCallNanos < 0) {
+            firstCallNanos = nanos;
+        }
+    }
 
     /** One record of {@code recordBytes} bytes (Chronicle's header included) went into the queue. */
     void wrote(long recordBytes) {
@@ -62,6 +102,19 @@ final class AgentStats {
     StatsRecord snapshot(byte reason) {
         return new StatsRecord(reason, System.currentTimeMillis(), System.nanoTime() - startNanos, calls.sum(),
                 recordedCalls.sum(), nanosInside.sum(), records.sum(), bytes.sum(), droppedCap.sum(), 0,
-                droppedError.sum(), Map.of());
+                droppedError.sum(), extra());
+    }
+
+    private Map<String, Long> extra() {
+        Map<String, Long> extra = new LinkedHashMap<>();
+        extra.put("first_call_nanos", firstCallNanos);
+        extra.put("max_call_nanos", maxCallNanos.get());
+        for (int i = 0; i < BUCKETS; i++) {
+            long n = histogram[i].sum();
+            if (n > 0) {
+                extra.put("hist." + i, n);
+            }
+        }
+        return extra;
     }
 }

@@ -24,6 +24,10 @@ public final class QueueRoutes implements AutoCloseable {
 
         void onRow(long requestId, int position, int layer, boolean prefill,
                    int[] ids, int offset, int k, float[] weightsOrNull);
+
+        /** The agent's own statistics for run {@code runId} (schema 2; periodic, stopped, detach or exit). */
+        default void onStats(io.moeagent.format.StatsRecord stats, long runId) {
+        }
     }
 
     /** Steps are written just before their routes; an agent thread never has many steps in flight. */
@@ -204,6 +208,11 @@ public final class QueueRoutes implements AutoCloseable {
             } else {
                 counts.extraMetaRecords++;
             }
+        }
+
+        @Override
+        public void onStats(io.moeagent.format.StatsRecord stats, long runId, long index) {
+            out.onStats(stats, runId);
         }
 
         @Override

@@ -37,6 +37,11 @@ public final class StatsCommand implements Callable<Integer> {
             description = "How many top experts and pairs to list (default: ${DEFAULT-VALUE}).")
     int top;
 
+    @Option(names = "--host-report", paramLabel = "RUN.json",
+            description = "The recorded run's host report (host run --report): the agent's time inside is then"
+                    + " also given as a share of the host's generation time (queue input only).")
+    java.nio.file.Path hostReport;
+
     @Override
     public Integer call() {
         TallyLoader.Loaded loaded = TallyLoader.load(source.queue, source.jsonl, layer);
@@ -44,7 +49,9 @@ public final class StatsCommand implements Callable<Integer> {
             throw new io.moeagent.analyzer.AnalyzerException("--layer " + layer + ": no routes of that layer in "
                     + loaded.source() + " (layers logged: " + java.util.Arrays.toString(loaded.layersLogged()) + ")");
         }
-        StatsReport report = new StatsReport(loaded, layer, Math.max(1, top));
+        Double generationMillis = hostReport == null ? null
+                : io.moeagent.analyzer.compare.RunComparison.read(hostReport).wallMillis();
+        StatsReport report = new StatsReport(loaded, layer, Math.max(1, top), generationMillis);
         PrintWriter out = spec.commandLine().getOut();
         if (!"-".equals(json)) {
             report.printTable(out);

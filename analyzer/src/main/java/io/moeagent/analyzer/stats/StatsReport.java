@@ -18,9 +18,16 @@ public final class StatsReport {
     private final TallyLoader.Loaded loaded;
     private final List<Section> sections = new ArrayList<>();
     private final Integer onlyLayer;
+    /** The host's generation wall time from its run report (--host-report), or null. */
+    private final Double generationMillis;
 
     public StatsReport(TallyLoader.Loaded loaded, Integer onlyLayer, int top) {
+        this(loaded, onlyLayer, top, null);
+    }
+
+    public StatsReport(TallyLoader.Loaded loaded, Integer onlyLayer, int top, Double generationMillis) {
         this.loaded = loaded;
+        this.generationMillis = generationMillis;
         this.onlyLayer = onlyLayer;
         RoutingTally t = loaded.tally();
         sections.add(section(t, "all", top));
@@ -80,6 +87,7 @@ public final class StatsReport {
                 out.printf(Locale.ROOT, "%6d %11d %7.3f%%%n", e, st.counts()[e], 100 * st.share(e));
             }
         }
+        io.moeagent.analyzer.cost.AgentCostReport.print(out, loaded.agentCosts(), generationMillis);
         out.flush();
     }
 
@@ -125,6 +133,9 @@ public final class StatsReport {
                 g.writeEndObject();
             }
             g.writeEndObject();
+            if (!loaded.agentCosts().isEmpty()) {
+                io.moeagent.analyzer.cost.AgentCostReport.writeJson(g, loaded.agentCosts(), generationMillis);
+            }
             g.writeEndObject();
             g.writeRaw('\n');
         }

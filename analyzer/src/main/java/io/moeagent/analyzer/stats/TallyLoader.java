@@ -11,7 +11,7 @@ import java.nio.file.Path;
 public final class TallyLoader {
     /** What was read: the tally plus the run's description. */
     public record Loaded(RoutingTally tally, String modelId, int topK, int[] layersLogged, ReadCounts counts,
-                         String source) {
+                         String source, java.util.List<io.moeagent.analyzer.cost.AgentCost> agentCosts) {
     }
 
     private TallyLoader() {
@@ -28,7 +28,13 @@ public final class TallyLoader {
     public static Loaded fromQueue(Path dir, Integer onlyLayer) {
         try (QueueRoutes routes = QueueRoutes.open(dir)) {
             RoutingTally[] tally = new RoutingTally[1];
+            io.moeagent.analyzer.cost.AgentCost.Collector costs = new io.moeagent.analyzer.cost.AgentCost.Collector();
             routes.readAll(new QueueRoutes.RowVisitor() {
+                @Override
+                public void onStats(io.moeagent.format.StatsRecord stats, long runId) {
+                    costs.add(stats, runId);
+                }
+
                 @Override
                 public void onMeta(MetaRecord meta) {
                     tally[0] = new RoutingTally(checkedExperts(meta.numExperts(), dir.toString()));
@@ -44,7 +50,8 @@ public final class TallyLoader {
                 }
             });
             MetaRecord m = routes.meta();
-            return new Loaded(tally[0], m.modelId(), m.topK(), m.layersRecorded(), routes.counts(), dir.toString());
+            return new Loaded(tally[0], m.modelId(), m.topK(), m.layersRecorded(), routes.counts(), dir.toString(),
+                    costs.runs());
         }
     }
 
@@ -68,7 +75,7 @@ public final class TallyLoader {
             }
         });
         return new Loaded(tally[0], info[0].modelId(), info[0].topK(), info[0].layersLogged(), counts,
-                file.toString());
+                file.toString(), java.util.List.of());
     }
 
     private static RoutingTally.Phase phase(String p) {
