@@ -58,9 +58,13 @@ public final class CompareCommand implements Callable<Integer> {
     Double target;
 
     @Option(names = "--injected-nanos", paramLabel = "NS",
-            description = "The agent runs had test.spin-nanos=NS: also say how much of that injected cost the"
-                    + " end-to-end comparison found.")
+            description = "The --injected-label group ran the agent with test.spin-nanos=NS: say how much of that"
+                    + " known cost the comparison of that group with the --agent-label group finds.")
     Long injectedNanos;
+
+    @Option(names = "--injected-label", paramLabel = "LABEL", defaultValue = "agent-spin",
+            description = "The group with the injected cost (default: ${DEFAULT-VALUE}).")
+    String injectedLabel;
 
     @Override
     public Integer call() {
@@ -71,12 +75,13 @@ public final class CompareCommand implements Callable<Integer> {
         RunComparison c = RunComparison.of(RunComparison.readAll(runs), baseline, costs, agentLabel);
         double t = target != null ? target : defaultTarget(c.device());
         PrintWriter out = spec.commandLine().getOut();
+        Injected injected = injectedNanos == null ? null : injected(c, agentLabel, injectedLabel, injectedNanos);
         if (!"-".equals(json)) {
-            printTable(c, t, injectedNanos, out);
+            printTable(c, t, injected, out);
         }
         if (json != null) {
             try (OutputStream os = Outputs.open(json)) {
-                writeJson(c, t, injectedNanos, os);
+                writeJson(c, t, injected, os);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -91,7 +96,7 @@ public final class CompareCommand implements Callable<Integer> {
         return d.contains("gpu") || d.contains("cuda") ? 0.5 : 2.0;
     }
 
-    private static void printTable(RunComparison c, double target, Long injected, PrintWriter out) {
+    private static void printTable(RunComparison c, double target, Injected injected, PrintWriter out) {
         out.printf(Locale.ROOT, "%-20s %4s %14s %17s %14s %16s%n", "label", "runs", "median tok/s", "min - max",
                 "decode step ms", "CPU ms/token");
         for (RunComparison.Group g : c.groups()) {
@@ -114,7 +119,7 @@ public final class CompareCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "overhead %s: no rounds to pair with %s%n", p.label(), c.baseline());
                 continue;
             }
-            RunComparison.Metric m = p.headline();
+            RunComparison.Metric m = p.headline(c.device());
             PairedOverhead.Result r = p.overheads().get(m);
             out.printf(Locale.ROOT, "overhead %s (%s): %s; %s%n", p.label(), m.title, r.describe(),
                     verdictText(r, target, c.device()));
@@ -125,9 +130,13 @@ public final class CompareCommand implements Callable<Integer> {
                             + " calls per run, %s of the host's generation time (median)%n", d.label(),
                     nanos(d.medianNanosPerCall()), d.runs().size(), d.spreadPercent(), d.runs().get(0).last().calls(),
                     Double.isNaN(d.medianShare()) ? "-" : String.format(Locale.ROOT, "%.4f %%", 100 * d.medianShare()));
-            if (injected != null) {
-                injectedLine(c, d, injected, out);
-            }
+        }
+        if (injected != null) {
+            out.printf(Locale.ROOT, "injected %s vs %s: %,d ns x %,d calls = %.2f %% of the %s; measured %s %s;"
+                            + " recovered %.0f %% of the injected cost%n", injected.label(), injected.reference(),
+                    injected.nanos(), injected.calls(), injected.percent(),
+                    injected.metric() == RunComparison.Metric.CPU_PER_TOKEN ? "process CPU time" : "generation time",
+                    injected.metric().title, injected.result().describe(), injected.recovered());
         }
         if (c.identicalOutputs()) {
             out.println("outputs: identical in all " + c.groups().stream().mapToInt(g -> g.runs().size()).sum()
@@ -141,38 +150,38 @@ public final class CompareCommand implements Callable<Integer> {
         }
     }
 
-    /** The injected cost (spin x calls) as a share of generation, against what the end-to-end comparison found. */
-    private static void injectedLine(RunComparison c, RunComparison.DirectCost d, long injected, PrintWriter out) {
-        Injected i = injected(c, d, injected);
-        if (i == null) {
-            return;
-        }
-        out.printf(Locale.ROOT, "injected %s: %,d ns x %,d calls = %.2f %% of generation; end-to-end (tok/s) %s;"
-                        + " found %.0f %% of it%n", d.label(), injected, d.runs().get(0).last().calls(), i.percent,
-                i.result.describe(), i.recovered);
+    /**
+     * The injected-cost check: the group with test.spin-nanos against the plain agent group, paired by round.
+     * The expected overhead per round is calls x spin over the plain run's process CPU time (for CPU time per
+     * token) or generation wall time (otherwise); recovered = measured / expected.
+     */
+    record Injected(String label, String reference, long nanos, long calls, RunComparison.Metric metric,
+                    double percent, PairedOverhead.Result result, double recovered) {
     }
 
-    record Injected(double percent, PairedOverhead.Result result, double recovered) {
-    }
-
-    static Injected injected(RunComparison c, RunComparison.DirectCost d, long injected) {
-        RunComparison.Paired p = c.paired().stream().filter(x -> x.label().equals(d.label())).findFirst().orElse(null);
-        if (p == null || p.overheads().isEmpty() || d.shares().length == 0) {
+    static Injected injected(RunComparison c, String reference, String label, long nanos) {
+        List<RunComparison.Run> ref = c.runs(reference);
+        List<RunComparison.Run> spun = c.runs(label);
+        if (ref.isEmpty() || spun.isEmpty() || c.direct() == null || c.direct().runs().isEmpty()) {
             return null;
         }
-        double[] shares = new double[d.shares().length];
-        for (int i = 0; i < shares.length; i++) {
-            // the injected part of each run's direct share
-            AgentCost run = d.runs().get(i);
-            shares[i] = d.shares()[i] * injected * run.last().calls() / (double) run.last().nanosInside();
+        RunComparison.Paired p = RunComparison.pair(label, ref, spun);
+        if (p.overheads().isEmpty()) {
+            return null;
         }
-        // overhead relative to the run without the cost: share / (1 - share)
-        double s = PairedOverhead.median(shares);
-        double percent = 100 * s / (1 - s);
-        // the shares are of whole runs, so compare with the whole-run figure (tokens/s), not the decode steps
-        PairedOverhead.Result r = p.overheads().getOrDefault(RunComparison.Metric.TOKENS_PER_S,
-                p.overheads().get(p.headline()));
-        return new Injected(percent, r, 100 * r.percent() / percent);
+        RunComparison.Metric m = p.headline(c.device());
+        if (m == RunComparison.Metric.DECODE_STEP && p.overheads().containsKey(RunComparison.Metric.TOKENS_PER_S)) {
+            m = RunComparison.Metric.TOKENS_PER_S; // a whole-run share compares with a whole-run figure
+        }
+        long calls = c.direct().runs().get(0).last().calls();
+        double[] expected = new double[p.rounds()];
+        for (int i = 0; i < expected.length; i++) {
+            double base = m == RunComparison.Metric.CPU_PER_TOKEN ? ref.get(i).processCpuMs() : ref.get(i).wallMillis();
+            expected[i] = 100 * calls * nanos / (base * 1e6);
+        }
+        double percent = PairedOverhead.median(expected);
+        PairedOverhead.Result r = p.overheads().get(m);
+        return new Injected(label, reference, nanos, calls, m, percent, r, 100 * r.percent() / percent);
     }
 
     static String verdictText(PairedOverhead.Result r, double target, String device) {
@@ -205,7 +214,8 @@ public final class CompareCommand implements Callable<Integer> {
         return ns >= 10_000 ? String.format(Locale.ROOT, "%.1f µs", ns / 1000) : String.format(Locale.ROOT, "%.0f ns", ns);
     }
 
-    private static void writeJson(RunComparison c, double target, Long injected, OutputStream os) throws IOException {
+    private static void writeJson(RunComparison c, double target, Injected injected, OutputStream os)
+            throws IOException {
         try (JsonGenerator g = new JsonFactory().createGenerator(os)) {
             g.useDefaultPrettyPrinter();
             g.writeStartObject();
@@ -236,7 +246,7 @@ public final class CompareCommand implements Callable<Integer> {
                     }
                     g.writeEndObject();
                     if (!p.overheads().isEmpty()) {
-                        g.writeStringField("headline", p.headline().field);
+                        g.writeStringField("headline", p.headline(c.device()).field);
                     }
                 }
                 g.writeArrayFieldStart("files");
@@ -264,14 +274,19 @@ public final class CompareCommand implements Callable<Integer> {
                     g.writeNumber(a.last().calls());
                 }
                 g.writeEndArray();
-                if (injected != null) {
-                    Injected i = injected(c, d, injected);
-                    if (i != null) {
-                        g.writeNumberField("injected_nanos_per_call", injected);
-                        g.writeNumberField("injected_percent", i.percent());
-                        g.writeNumberField("recovered_percent", i.recovered());
-                    }
-                }
+                g.writeEndObject();
+            }
+            if (injected != null) {
+                g.writeObjectFieldStart("injected");
+                g.writeStringField("label", injected.label());
+                g.writeStringField("reference", injected.reference());
+                g.writeNumberField("nanos_per_call", injected.nanos());
+                g.writeNumberField("calls", injected.calls());
+                g.writeStringField("metric", injected.metric().field);
+                g.writeNumberField("expected_percent", injected.percent());
+                g.writeFieldName("measured");
+                result(g, injected.result(), target);
+                g.writeNumberField("recovered_percent", injected.recovered());
                 g.writeEndObject();
             }
             g.writeObjectFieldStart("digests");

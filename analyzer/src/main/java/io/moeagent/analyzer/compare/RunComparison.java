@@ -30,16 +30,20 @@ public final class RunComparison {
      * @param startedEpochMs when generation started, -1 when absent
      */
     public record Run(Path file, String label, double tokensPerSecond, String outputsDigest, double wallMillis,
-                      long startedEpochMs, String device, double[] decodeStepMs, double cpuMsPerToken, int order) {
+                      long startedEpochMs, String device, double[] decodeStepMs, double cpuMsPerToken,
+                      double processCpuMs, int order) {
         double medianDecodeStepMs() {
             return decodeStepMs.length == 0 ? Double.NaN : PairedOverhead.median(decodeStepMs);
         }
     }
 
-    /** The per-run figures compared, in the order they are shown; the first one present is the headline. */
+    /**
+     * The per-run figures compared, in the order they are shown. CPU time per token comes first: on a CPU a busy
+     * machine delays a run (wall time) far more than it changes the CPU time the run needs.
+     */
     public enum Metric {
-        DECODE_STEP("decode step", "median_decode_step_ms", false),
         CPU_PER_TOKEN("CPU/token", "cpu_ms_per_token", false),
+        DECODE_STEP("decode step", "median_decode_step_ms", false),
         TOKENS_PER_S("tok/s", "new_tokens_per_s", true);
 
         public final String title;
@@ -81,8 +85,15 @@ public final class RunComparison {
 
     /** A group against the baseline: its rounds and, per figure present in every run, the overhead. */
     public record Paired(String label, int rounds, Map<Metric, PairedOverhead.Result> overheads) {
-        /** The headline figure: the first metric compared. */
-        public Metric headline() {
+        /**
+         * The headline figure: on a GPU the median decode-step time (the host's CPU time there is mostly waiting
+         * for kernels), else the first figure compared (CPU time per token when the reports have it).
+         */
+        public Metric headline(String device) {
+            String d = device.toLowerCase(java.util.Locale.ROOT);
+            if ((d.contains("gpu") || d.contains("cuda")) && overheads.containsKey(Metric.DECODE_STEP)) {
+                return Metric.DECODE_STEP;
+            }
             return overheads.keySet().iterator().next();
         }
     }
@@ -144,7 +155,8 @@ public final class RunComparison {
         }
         return new Run(file, label, tps.asDouble(), digest == null || digest.isNull() ? null : digest.asText(),
                 root.path("wall_ms").asDouble(Double.NaN), root.path("started_epoch_ms").asLong(-1),
-                root.path("device").asText(""), decode, root.path("cpu_ms_per_token").asDouble(Double.NaN), order);
+                root.path("device").asText(""), decode, root.path("cpu_ms_per_token").asDouble(Double.NaN),
+                root.path("process_cpu_ms").asDouble(Double.NaN), order);
     }
 
     /** Reads the reports in the order given (that order breaks ties in start time). */
@@ -251,6 +263,11 @@ public final class RunComparison {
         }
         return new DirectCost(label, sorted, perCall, shares, median,
                 shares.length == 0 ? Double.NaN : PairedOverhead.median(shares), spread);
+    }
+
+    /** A label's runs in start order (empty when no run has it). */
+    public List<Run> runs(String label) {
+        return groups.stream().filter(g -> g.label().equals(label)).findFirst().map(Group::runs).orElse(List.of());
     }
 
     public List<Group> groups() {
