@@ -54,7 +54,7 @@ class CompareTest {
         List<Path> runs = new ArrayList<>();
         for (int k = 2; k >= 0; k--) { // files given newest first
             long t0 = 1_000_000L * (k + 1);
-            runs.add(run("a" + k + ".json", "agent", t0 + 10, 40 * machine[k] * 1.04, 5 * machine[k] * 1.02,
+            runs.add(run("a" + k + ".json", "agent", t0 + 10, 40 * machine[k] * 1.04, 5 * machine[k] * 1.03,
                     100 / machine[k] / 1.04));
             runs.add(run("n" + k + ".json", "no-agent", t0, 40 * machine[k], 5 * machine[k], 100 / machine[k]));
             runs.add(run("e" + k + ".json", "agent-env-unset", t0 + 20, 40 * machine[k] * unset[k],
@@ -63,9 +63,9 @@ class CompareTest {
         Path json = tmp.resolve("cmp.json");
         Cli.Result r = Cli.run(args(runs, "--json", json.toString()));
         assertEquals(0, r.code(), r.out() + r.err());
-        // on a CPU the headline is CPU time per token (+2 % here), which a busy machine disturbs least
-        assertTrue(r.out().contains("overhead agent (CPU/token): +2.00 % (CI +2.00 … +2.00 %); undecided against the"
-                + " target < 2 % on CPU"), r.out());
+        // on a CPU the headline is CPU time per token (+3 % here), which a busy machine disturbs least
+        assertTrue(r.out().contains("overhead agent (CPU/token): +3.00 % (CI +3.00 … +3.00 %); EXCEEDS the target"
+                + " < 2 % on CPU"), r.out());
         assertTrue(r.out().contains("decode step +4.00 % (CI +4.00 … +4.00 %)"), r.out());
         assertTrue(r.out().contains("overhead agent-env-unset (CPU/token): within noise (CI "), r.out());
         assertFalse(r.out().contains("baseline"), "no bare differences of medians: " + r.out());
@@ -78,14 +78,15 @@ class CompareTest {
         assertEquals(3, agent.get("rounds").asInt());
         JsonNode step = agent.get("overhead").get("median_decode_step_ms");
         assertEquals(4.0, step.get("percent").asDouble(), 1e-6);
-        assertEquals("exceeds", step.get("verdict").asText());
         assertFalse(step.get("within_noise").asBoolean());
-        assertEquals(2.0, agent.get("overhead").get("cpu_ms_per_token").get("percent").asDouble(), 1e-6);
+        assertEquals(3.0, agent.get("overhead").get("cpu_ms_per_token").get("percent").asDouble(), 1e-6);
+        assertEquals("exceeds", agent.get("overhead").get("cpu_ms_per_token").get("verdict").asText());
         assertEquals(4.0, agent.get("overhead").get("new_tokens_per_s").get("percent").asDouble(), 1e-6);
         // the group's own figures are medians over its runs
         assertEquals(40 * 1.0 * 1.04, agent.get("median_decode_step_ms").asDouble(), 1e-4);
         JsonNode unsetStep = c.get("groups").get(2).get("overhead").get("median_decode_step_ms");
         assertTrue(unsetStep.get("within_noise").asBoolean(), unsetStep.toString());
+        assertEquals("meets", c.get("groups").get(2).get("overhead").get("cpu_ms_per_token").get("verdict").asText());
         assertEquals(100 * Math.expm1((Math.log(1.01) + Math.log(0.99)) / 3), unsetStep.get("percent").asDouble(),
                 1e-6);
         double[] rounds = new double[3];
