@@ -5,7 +5,7 @@ import io.moeagent.agent.bridge.RouteSink;
 /**
  * Wraps the recorder and times every selection call with {@link System#nanoTime()}: the direct cost of recording,
  * measured where it is spent, immune to the scheduling noise of whole-run comparisons. Cheap enough to stay on
- * (two clock reads, two uncontended adds and a max; see RecordBench). {@code spinNanos} is the test-only injected cost
+ * (two clock reads and two uncontended adds; see MeasuredSinkBench). {@code spinNanos} is the test-only injected cost
  * ({@code test.spin-nanos}, 0 = off, the default): a busy wait inside the timed region.
  */
 final class MeasuredSink implements RouteSink {

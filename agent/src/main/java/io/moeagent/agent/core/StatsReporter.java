@@ -89,10 +89,10 @@ final class StatsReporter {
                 if (!stopReported && stats.stoppedBy() != AgentStats.RUNNING) {
                     stopReported = true;
                     write(writer, RouteFormat.STATS_STOPPED);
-                    lastCalls = stats.calls.sum();
+                    lastCalls = stats.calls();
                     continue;
                 }
-                long calls = stats.calls.sum();
+                long calls = stats.calls();
                 if (calls != lastCalls) {
                     write(writer, RouteFormat.STATS_PERIODIC);
                     lastCalls = calls;
