@@ -96,7 +96,7 @@ class AgentCostTest {
         Cli.Result r = Cli.run("compare", r1.toString(), r2.toString(), n1.toString(), "--agent-queue", q2.toString(),
                 "--agent-queue", q1.toString(), "--json", json.toString());
         assertEquals(0, r.code(), r.out() + r.err());
-        assertTrue(r.out().contains("direct cost agent: 2100 ns per selection call (median of 2 runs, within ±4.8 %),"
+        assertTrue(r.out().contains("direct cost agent: 2100 ns per selection call (median of 2 runs, within +-4.8 %),"
                 + " 1,000 calls per run, 0.1550 % of the host's generation time (median)"), r.out());
         JsonNode d = new ObjectMapper().readTree(json.toFile()).get("direct_cost");
         assertEquals(2, d.get("runs").asInt());

@@ -64,9 +64,9 @@ class CompareTest {
         Cli.Result r = Cli.run(args(runs, "--json", json.toString()));
         assertEquals(0, r.code(), r.out() + r.err());
         // on a CPU the headline is CPU time per token (+3 % here), which a busy machine disturbs least
-        assertTrue(r.out().contains("overhead agent (CPU/token): +3.00 % (CI +3.00 … +3.00 %); EXCEEDS the target"
+        assertTrue(r.out().contains("overhead agent (CPU/token): +3.00 % (CI +3.00 ... +3.00 %); EXCEEDS the target"
                 + " < 2 % on CPU"), r.out());
-        assertTrue(r.out().contains("decode step +4.00 % (CI +4.00 … +4.00 %)"), r.out());
+        assertTrue(r.out().contains("decode step +4.00 % (CI +4.00 ... +4.00 %)"), r.out());
         assertTrue(r.out().contains("overhead agent-env-unset (CPU/token): within noise (CI "), r.out());
         assertFalse(r.out().contains("baseline"), "no bare differences of medians: " + r.out());
         JsonNode c = new ObjectMapper().readTree(json.toFile());

@@ -22,7 +22,7 @@ class OverheadStatisticsTest {
         assertEquals(5.0, r.low(), 1e-9);
         assertEquals(5.0, r.high(), 1e-9);
         assertFalse(r.spansZero());
-        assertEquals("+5.00 % (CI +5.00 … +5.00 %)", r.describe());
+        assertEquals("+5.00 % (CI +5.00 ... +5.00 %)", r.describe());
         assertEquals("exceeds", r.verdict(2.0));
         assertEquals("meets", r.verdict(6.0));
     }
@@ -65,10 +65,10 @@ class OverheadStatisticsTest {
         Result again = PairedOverhead.of(base, treated, false);
         assertEquals(r.low(), again.low(), 0.0);
         assertEquals(r.high(), again.high(), 0.0);
-        // the bootstrap percentile interval of a mean is close to mean +- 1.96 sd/sqrt(n) * sqrt((n-1)/n)
+        // the expanded percentile interval of a mean is close to the t interval mean +- t(0.975, 4) sd / sqrt(n)
         double sd = r.roundSdPercent();
-        double normal = 1.96 * sd / Math.sqrt(5) * Math.sqrt(4.0 / 5);
-        assertEquals(normal, r.halfWidth(), 0.35 * normal, r.toString());
+        double t = 2.776 * sd / Math.sqrt(5);
+        assertEquals(t, r.halfWidth(), 0.25 * t, r.toString());
         // rounds for a +-1 % interval: (1.96 sd / 1)^2
         assertEquals((int) Math.ceil(Math.pow(1.959964 * sd, 2)), r.roundsFor(1.0));
     }
@@ -105,6 +105,20 @@ class OverheadStatisticsTest {
         Result plain = PairedOverhead.of(values(10, 10, 10), values(10, 10, 10), false);
         assertEquals(0.0, plain.low(), 1e-12);
         assertEquals(0.0, plain.high(), 1e-12);
+    }
+
+    /** The expanded tails: the whole range for 3 rounds, nearly the plain 2.5 % for many. */
+    @Test
+    void fewRoundsWidenTheInterval() {
+        assertEquals(0.975, PairedOverhead.normalCdf(1.959964), 1e-6);
+        assertEquals(0.5, PairedOverhead.normalCdf(0), 1e-9);
+        assertTrue(PairedOverhead.expandedTail(3) < 1e-6);
+        assertEquals(0.001, PairedOverhead.expandedTail(5), 0.0005);
+        assertEquals(0.025, PairedOverhead.expandedTail(400), 0.001);
+        // 3 rounds: the interval is the rounds' range
+        Result r = PairedOverhead.of(values(100, 100, 100), values(101, 99, 103), false);
+        assertEquals(-1.0, r.low(), 1e-9);
+        assertEquals(3.0, r.high(), 1e-9);
     }
 
     @Test

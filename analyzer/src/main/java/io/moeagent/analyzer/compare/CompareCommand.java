@@ -126,10 +126,16 @@ public final class CompareCommand implements Callable<Integer> {
         }
         RunComparison.DirectCost d = c.direct();
         if (d != null) {
-            out.printf(Locale.ROOT, "direct cost %s: %s per selection call (median of %d runs, within ±%.1f %%), %,d"
+            out.printf(Locale.ROOT, "direct cost %s: %s per selection call (median of %d runs, within +-%.1f %%), %,d"
                             + " calls per run, %s of the host's generation time (median)%n", d.label(),
                     nanos(d.medianNanosPerCall()), d.runs().size(), d.spreadPercent(), d.runs().get(0).last().calls(),
                     Double.isNaN(d.medianShare()) ? "-" : String.format(Locale.ROOT, "%.4f %%", 100 * d.medianShare()));
+            out.printf(Locale.ROOT, "  of which the first call %s (median; appender, meta record, cold code); after it"
+                            + " %s per call, median call %s%n",
+                    nanos(PairedOverhead.median(d.runs().stream().mapToDouble(AgentCost::firstCallNanos).toArray())),
+                    nanos(PairedOverhead.median(d.runs().stream().mapToDouble(AgentCost::steadyNanosPerCall).toArray())),
+                    nanos(PairedOverhead.median(d.runs().stream().mapToDouble(x -> x.callQuantileNanos(0.5))
+                            .toArray())));
         }
         if (injected != null) {
             out.printf(Locale.ROOT, "injected %s vs %s: %,d ns x %,d calls = %.2f %% of the %s; measured %s %s;"
@@ -188,7 +194,7 @@ public final class CompareCommand implements Callable<Integer> {
         String where = String.format(Locale.ROOT, "target < %s %% on %s", trim(target),
                 device.isEmpty() ? "this device" : device.toUpperCase(Locale.ROOT));
         int needed = r.roundsFor(1.0);
-        String rounds = needed < 0 ? "" : String.format(Locale.ROOT, "; a ±1 %% interval needs ~%d rounds", needed);
+        String rounds = needed < 0 ? "" : String.format(Locale.ROOT, "; a +-1 %% interval needs ~%d rounds", needed);
         return switch (r.verdict(target)) {
             case "meets" -> "meets the " + where + rounds;
             case "exceeds" -> "EXCEEDS the " + where + rounds;
@@ -211,7 +217,13 @@ public final class CompareCommand implements Callable<Integer> {
     }
 
     private static String nanos(double ns) {
-        return ns >= 10_000 ? String.format(Locale.ROOT, "%.1f µs", ns / 1000) : String.format(Locale.ROOT, "%.0f ns", ns);
+        if (Double.isNaN(ns) || ns < 0) {
+            return "-";
+        }
+        if (ns >= 10_000_000) {
+            return String.format(Locale.ROOT, "%.1f ms", ns / 1e6);
+        }
+        return ns >= 10_000 ? String.format(Locale.ROOT, "%.1f us", ns / 1000) : String.format(Locale.ROOT, "%.0f ns", ns);
     }
 
     private static void writeJson(RunComparison c, double target, Injected injected, OutputStream os)

@@ -90,7 +90,7 @@ public final class AgentCostReport {
         if (Double.isNaN(ns)) {
             return "-";
         }
-        return ns >= 10_000 ? String.format(Locale.ROOT, "%.1f µs", ns / 1000) : String.format(Locale.ROOT, "%.0f ns", ns);
+        return ns >= 10_000 ? String.format(Locale.ROOT, "%.1f us", ns / 1000) : String.format(Locale.ROOT, "%.0f ns", ns);
     }
 
     static String percent(double share) {
