@@ -142,7 +142,7 @@ public final class PairedOverhead {
         2.056, 2.052, 2.048, 2.045, 2.042};
 
     /** The lower tail probability of the expanded percentile interval for {@code n} rounds (0.025 as n grows). */
-    static double expandedTail(int n) {
+    public static double expandedTail(int n) {
         int df = n - 1;
         double t = df <= T975.length ? T975[df - 1] : Z95 + 2.5 / df;
         return normalCdf(-Math.sqrt(n / (double) df) * t);
@@ -153,7 +153,7 @@ public final class PairedOverhead {
      * Numerical Recipes (fractional error below 1.2e-7); written here because the JDK has no erf and the analyzer
      * needs nothing else from a statistics library.
      */
-    static double normalCdf(double x) {
+    public static double normalCdf(double x) {
         double z = Math.abs(x) / Math.sqrt(2);
         double t = 1 / (1 + 0.5 * z);
         double erfc = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
