@@ -86,7 +86,8 @@ class CompareTest {
         assertEquals(40 * 1.0 * 1.04, agent.get("median_decode_step_ms").asDouble(), 1e-4);
         JsonNode unsetStep = c.get("groups").get(2).get("overhead").get("median_decode_step_ms");
         assertTrue(unsetStep.get("within_noise").asBoolean(), unsetStep.toString());
-        assertEquals("meets", c.get("groups").get(2).get("overhead").get("cpu_ms_per_token").get("verdict").asText());
+        // rounds +1, -1, 0 %: the t interval over 3 rounds reaches past 2 %, so the target is not yet decided
+        assertEquals("undecided", c.get("groups").get(2).get("overhead").get("cpu_ms_per_token").get("verdict").asText());
         assertEquals(100 * Math.expm1((Math.log(1.01) + Math.log(0.99)) / 3), unsetStep.get("percent").asDouble(),
                 1e-6);
         double[] rounds = new double[3];
