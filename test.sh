@@ -2,7 +2,7 @@
 # The whole job end to end: generate with and without the agent, export, validate, analyse, plot, compare.
 #
 # Settings (environment variables):
-#   MODEL            synthetic:tiny (default) | synthetic:qwen1.5-moe-a2.7b | path to a Hugging Face checkpoint dir
+#   MODEL            gsm8k-tiny (default) | synthetic:tiny | synthetic:qwen1.5-moe-a2.7b | path to a Hugging Face checkpoint dir
 #   PROMPTS          a GSM8K-style JSONL file or one prompt per line (default: the host's 25 built-in problems)
 #   LIMIT            prompts to run, first N in file order (25)
 #   MAX_NEW_TOKENS   new tokens per prompt (64)
@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-MODEL="${MODEL:-synthetic:tiny}"
+MODEL="${MODEL:-gsm8k-tiny}"
 LIMIT="${LIMIT:-25}"
 MAX_NEW_TOKENS="${MAX_NEW_TOKENS:-64}"
 RUNS="${RUNS:-3}"
@@ -32,7 +32,23 @@ AGENT_JAR=agent/target/moe-agent.jar
 ANALYZER_JAR=analyzer/target/analyzer.jar
 
 fail() { echo "test.sh: $*" >&2; exit 1; }
+bad_input() { echo "test.sh: $*" >&2; exit 2; }
 step() { printf '\n== %s\n' "$*" >&2; }
+
+# test.sh deletes only a folder it created itself, which it marks with this file; any other existing OUT is kept.
+OUT_MARK=.created-by-moe-agent-test.sh
+if [[ -e $OUT || -L $OUT ]]; then
+  if [[ -L $OUT || ! -d $OUT ]]; then
+    bad_input "OUT=$OUT exists and is not a folder test.sh created; choose another OUT (nothing was deleted)"
+  elif [[ -f $OUT/$OUT_MARK ]]; then
+    rm -rf -- "$OUT"
+  elif [[ -n $(ls -A -- "$OUT") ]]; then
+    bad_input "OUT=$OUT is a folder test.sh did not create (no $OUT_MARK in it) and is not empty; choose another"\
+" OUT, or empty or remove it yourself (nothing was deleted)"
+  fi
+fi
+mkdir -p "$OUT"
+: >"$OUT/$OUT_MARK"
 
 # Build what is out of date: any jar missing, or a source or pom newer than the oldest jar.
 needs_build() {
@@ -48,7 +64,6 @@ if needs_build; then
 fi
 [[ -z ${PROMPTS:-} || -f $PROMPTS ]] || fail "PROMPTS=$PROMPTS is not a file"
 
-rm -rf "$OUT"
 mkdir -p "$OUT/runs" "$OUT/logs"
 # One queue per recorded run (its stats records give the agent's direct cost per run); the last one is analysed.
 QUEUE="$OUT/queues/agent-$RUNS"
@@ -98,8 +113,9 @@ analyzer export --queue "$QUEUE" --out "$OUT/routes.jsonl" >&2 || fail "export f
 step "validating against that run's report"
 analyzer validate "$OUT/routes.jsonl" --run "$LAST_AGENT_RUN" >&2 || fail "validation failed"
 step "statistics"
-analyzer stats --queue "$QUEUE" --host-report "$LAST_AGENT_RUN" --json "$OUT/stats.json" >"$OUT/stats.txt" \
+analyzer stats --queue "$QUEUE" --host-report "$LAST_AGENT_RUN" --json "$OUT/stats.json" >"$OUT/stats.txt.tmp" \
   || fail "stats failed"
+mv -f "$OUT/stats.txt.tmp" "$OUT/stats.txt"
 step "plots"
 analyzer plot "$OUT/routes.jsonl" --layer 0 --out "$OUT/hist-layer0.png" >&2 || fail "plot (layer 0) failed"
 analyzer plot "$OUT/routes.jsonl" --out "$OUT/hist.png" --heatmap "$OUT/heatmap.png" >&2 || fail "plot failed"
@@ -108,10 +124,14 @@ set +e
 compare_args=()
 for ((i = 1; i <= RUNS; i++)); do compare_args+=(--agent-queue "$OUT/queues/agent-$i"); done
 [[ -z ${SPIN_NANOS:-} ]] || compare_args+=(--injected-nanos "$SPIN_NANOS")
-analyzer compare "$OUT"/runs/*.json "${compare_args[@]}" --json "$OUT/compare.json" >"$OUT/compare.txt"
+analyzer compare "$OUT"/runs/*.json "${compare_args[@]}" --json "$OUT/compare.json" >"$OUT/compare.txt.tmp"
 compare_rc=$?
 set -e
+mv -f "$OUT/compare.txt.tmp" "$OUT/compare.txt"
 cat "$OUT/compare.txt" >&2
+# compare: 0 identical outputs, 1 outputs differ, 2 (or anything else) it could not read the run reports
+(( compare_rc <= 1 )) || fail "compare could not read the run reports (exit $compare_rc: bad input, see above);"\
+" this says nothing about whether outputs differ"
 
 records=$(( $(wc -l <"$OUT/routes.jsonl") - 1 ))
 # From the 'all phases' table of stats.txt: per-layer normalised entropy (mean, min, max) and the pooled figure.

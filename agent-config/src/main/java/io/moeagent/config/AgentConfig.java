@@ -13,9 +13,10 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The agent's validated configuration. Sources, later ones winning: built-in defaults, the properties file named
- * by {@code config=FILE}, a directory given as the value of {@code MOE_ROUTE_LOG}, then the agent arguments
- * ({@code -javaagent:moe-agent.jar=key=value,key=value}). See agent/README-agent.md for the table of keys.
+ * The agent's validated configuration. Sources, later ones winning: the option table's base defaults
+ * ({@link AgentOptions}), the built-in profile named by {@code profile=} ({@link Profiles}, default
+ * {@code moe-host}), the properties file named by {@code config=FILE}, a directory given as the value of
+ * {@code MOE_ROUTE_LOG}, then the agent arguments ({@code -javaagent:moe-agent.jar=key=value,key=value}).
  */
 public final class AgentConfig {
     /** Environment variable that switches recording on for {@code -javaagent} runs. */
@@ -23,16 +24,11 @@ public final class AgentConfig {
     public static final String DEFAULT_QUEUE = "moe-routes";
     public static final String DEFAULT_ROLL_CYCLE = "FAST_DAILY";
 
-    static final List<String> KEYS = List.of("config", "queue", "layers", "sample-every", "weights", "roll-cycle",
-            "retention", "max-records", "max-bytes",
-            "pointcut.class", "pointcut.method", "pointcut.ids", "pointcut.weights", "pointcut.tokens", "pointcut.k",
-            "pointcut.layer", "pointcut.layer-method", "pointcut.step", "pointcut.step-id", "pointcut.step-prefill",
-            "pointcut.step-tokens", "pointcut.step-request-ids", "pointcut.step-positions", "pointcut.step-token-ids",
-            "pointcut.step-phases", "pointcut.run-info", "test.spin-nanos");
+    /** Every option key, in table order ({@link AgentOptions}). */
+    static final List<String> KEYS = AgentOptions.keys();
 
     /** Chronicle Queue roll cycles accepted by {@code roll-cycle} (the names of {@code RollCycles}). */
-    static final Set<String> ROLL_CYCLES = Set.of("FIVE_MINUTELY", "TEN_MINUTELY", "TWENTY_MINUTELY",
-            "HALF_HOURLY", "FAST_HOURLY", "TWO_HOURLY", "FOUR_HOURLY", "SIX_HOURLY", "FAST_DAILY", "WEEKLY");
+    static final Set<String> ROLL_CYCLES = Set.copyOf(AgentOptions.ROLL_CYCLE_NAMES);
 
     private static final Pattern JAVA_NAME = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*");
     private static final Pattern FIELD_PATH = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*");
@@ -46,11 +42,22 @@ public final class AgentConfig {
     private final long maxRecords;
     private final long maxBytes;
     private final Pointcuts pointcuts;
+    private final String profile;
+    /** The effective value of every described key, normalized, in table order. */
+    private final Map<String, String> effective;
+    /** Usable bytes to leave on the queue's file system; set once in {@link #fromMap}. */
+    private long minFreeSpace = DEFAULT_MIN_FREE_SPACE;
     /** Test only: nanoseconds to busy-wait in every selection call (0 = never, the default). */
     private long spinNanos;
 
+    /** Default of {@code min-free-space}: recording stops before the file system has less than this usable. */
+    public static final long DEFAULT_MIN_FREE_SPACE = 64L << 20;
+
     private AgentConfig(Path queueDir, LayerSelection layers, int sampleEvery, boolean recordWeights, String rollCycle,
-                        int retention, long maxRecords, long maxBytes, Pointcuts pointcuts) {
+                        int retention, long maxRecords, long maxBytes, Pointcuts pointcuts, String profile,
+                        Map<String, String> effective) {
+        this.profile = profile;
+        this.effective = effective;
         this.queueDir = queueDir;
         this.layers = layers;
         this.sampleEvery = sampleEvery;
@@ -63,15 +70,17 @@ public final class AgentConfig {
     }
 
     /**
-     * Whether a value of {@link #ENV_VAR} switches recording on: anything but unset, empty, {@code 0} or
-     * {@code false} (any case). JDK types only, so the agent's boot class can mirror it before loading anything.
+     * Whether a value of {@link #ENV_VAR} switches recording on: anything but unset, empty, {@code 0},
+     * {@code false}, {@code off} or {@code no} (any case). JDK types only, so the agent's boot class can mirror it
+     * before loading anything.
      */
     public static boolean envEnables(String value) {
         if (value == null) {
             return false;
         }
         String v = value.trim();
-        return !(v.isEmpty() || v.equals("0") || v.equalsIgnoreCase("false"));
+        return !(v.isEmpty() || v.equals("0") || v.equalsIgnoreCase("false") || v.equalsIgnoreCase("off")
+                || v.equalsIgnoreCase("no"));
     }
 
     /**
@@ -102,18 +111,39 @@ public final class AgentConfig {
      */
     public static AgentConfig parse(String agentArgs, String envValue, Path workDir) throws ConfigException {
         Map<String, String> args = splitArguments(agentArgs);
-        Map<String, String> values = new LinkedHashMap<>();
+        Map<String, String> user = new LinkedHashMap<>();
         String configFile = args.get("config");
         if (configFile != null) {
-            values.putAll(readFile(workDir.resolve(configFile.trim())));
+            user.putAll(readFile(workDir.resolve(configFile.trim())));
         }
         String envDir = envQueueDirectory(envValue);
         if (envDir != null) {
-            values.put("queue", envDir);
+            user.put("queue", envDir);
         }
-        values.putAll(args);
-        values.remove("config");
-        return fromMap(values, workDir);
+        user.putAll(args);
+        user.remove("config");
+        String profile = user.getOrDefault("profile", Profiles.DEFAULT).trim();
+        user.remove("profile");
+        // sources, later winning: the table's base defaults, the profile, then the user's keys
+        Map<String, String> values = new LinkedHashMap<>();
+        for (AgentOptions.Option o : AgentOptions.ALL) {
+            if (o.baseDefault() != null && !o.key().equals("config") && !o.key().equals("profile")) {
+                values.put(o.key(), o.baseDefault());
+            }
+        }
+        Map<String, String> fromProfile = Profiles.read(profile);
+        values.putAll(fromProfile);
+        if (user.containsKey("pointcut.layer-method") && user.containsKey("scope.layer")) {
+            throw new ConfigException("options 'scope.layer' and 'pointcut.layer-method' name the same thing;"
+                    + " give scope.layer only");
+        }
+        values.putAll(user);
+        if (user.containsKey("pointcut.layer-method")) {
+            method(user, "pointcut.layer-method"); // its own name in a message about its value
+            values.put("scope.layer", user.get("pointcut.layer-method"));
+        }
+        values.remove("pointcut.layer-method");
+        return fromMap(values, workDir, profile);
     }
 
     /**
@@ -130,8 +160,8 @@ public final class AgentConfig {
             int eq = piece.indexOf('=');
             if (eq < 0) {
                 if (lastKey == null) {
-                    throw new ConfigException("agent argument '" + piece + "' is not key=value; allowed keys: "
-                            + String.join(", ", KEYS));
+                    throw new ConfigException("agent argument " + ConfigException.quote(piece)
+                            + " is not key=value; allowed keys: " + String.join(", ", KEYS));
                 }
                 out.put(lastKey, out.get(lastKey) + "," + piece);
                 continue;
@@ -149,8 +179,8 @@ public final class AgentConfig {
 
     private static void checkKey(String key, String value) throws ConfigException {
         if (!KEYS.contains(key)) {
-            throw new ConfigException("unknown option '" + key + "' (value '" + value + "'); allowed keys: "
-                    + String.join(", ", KEYS));
+            throw new ConfigException("unknown option " + ConfigException.quote(key) + " (value "
+                    + ConfigException.quote(value) + "); allowed keys: " + String.join(", ", KEYS));
         }
     }
 
@@ -158,88 +188,170 @@ public final class AgentConfig {
         Properties p = new Properties();
         try (Reader r = Files.newBufferedReader(file)) {
             p.load(r);
-        } catch (IOException e) {
-            throw new ConfigException("option 'config' has value '" + file + "': cannot read it ("
-                    + e.getClass().getSimpleName() + "); allowed: a readable properties file");
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ConfigException("option 'config' has value " + ConfigException.quote(file.toString())
+                    + ": cannot read it (" + e.getClass().getSimpleName() + "); allowed: a readable properties file");
         }
         Map<String, String> out = new LinkedHashMap<>();
+        int unknown = 0;
+        String firstUnknown = null;
         for (String name : p.stringPropertyNames()) {
             String key = name.trim().toLowerCase(Locale.ROOT);
-            checkKey(key, p.getProperty(name));
+            if (!KEYS.contains(key)) {
+                unknown++;
+                firstUnknown = firstUnknown == null ? key : firstUnknown;
+                continue;
+            }
             if (key.equals("config")) {
                 throw new ConfigException("option 'config' in " + file + " is not allowed; config files do not nest");
             }
             out.put(key, p.getProperty(name));
         }
+        if (unknown > 0) {
+            // issue 9: never echo a line of some other file (config=/etc/shadow); a typo in a real agent config
+            // file (one that holds agent options too) is named, its value never
+            boolean agentFile = !out.isEmpty() && firstUnknown.matches("[a-z][a-z0-9.-]{0,40}");
+            throw new ConfigException("option 'config' names " + ConfigException.quote(file.toString())
+                    + (agentFile ? ", whose key " + ConfigException.quote(firstUnknown) + " is not an agent option"
+                    : ", which holds " + unknown + " keys that are not agent options and is not a moe-agent"
+                    + " properties file (its content is not shown)") + "; allowed keys: " + String.join(", ", KEYS));
+        }
         return out;
     }
 
-    private static AgentConfig fromMap(Map<String, String> v, Path workDir) throws ConfigException {
-        Path queue = workDir.resolve(v.getOrDefault("queue", DEFAULT_QUEUE).trim()).toAbsolutePath().normalize();
-        if (v.getOrDefault("queue", DEFAULT_QUEUE).isBlank()) {
+    private static AgentConfig fromMap(Map<String, String> v, Path workDir, String profile) throws ConfigException {
+        for (AgentOptions.Option o : AgentOptions.ALL) {
+            if (o.baseDefault() == null && (!v.containsKey(o.key()) || v.get(o.key()).isBlank())) {
+                throw new ConfigException("option '" + o.key() + "' is not set; give it, or a profile that sets it ("
+                        + String.join(", ", Profiles.names()) + ")");
+            }
+        }
+        Path queue = workDir.resolve(v.get("queue").trim()).toAbsolutePath().normalize();
+        if (v.get("queue").isBlank()) {
             throw ConfigException.badValue("queue", "", "a directory path");
         }
-        LayerSelection layers = v.containsKey("layers") ? LayerSelection.parse("layers", v.get("layers"))
-                : LayerSelection.all();
-        int sampleEvery = (int) positive("sample-every", v.getOrDefault("sample-every", "1"), 1, Integer.MAX_VALUE);
-        boolean weights = bool("weights", v.getOrDefault("weights", "true"));
-        String roll = v.getOrDefault("roll-cycle", DEFAULT_ROLL_CYCLE).trim().toUpperCase(Locale.ROOT);
+        LayerSelection layers = LayerSelection.parse("layers", v.get("layers"));
+        int sampleEvery = (int) positive("sample-every", v.get("sample-every"), 1, Integer.MAX_VALUE);
+        boolean weights = bool("weights", v.get("weights"));
+        String roll = v.get("roll-cycle").trim().toUpperCase(Locale.ROOT);
         if (!ROLL_CYCLES.contains(roll)) {
             throw ConfigException.badValue("roll-cycle", v.get("roll-cycle"),
                     "a Chronicle roll cycle name: " + String.join(", ", new java.util.TreeSet<>(ROLL_CYCLES)));
         }
-        int retention = (int) positive("retention", v.getOrDefault("retention", "0"), 0, Integer.MAX_VALUE);
-        long maxRecords = positive("max-records", v.getOrDefault("max-records", "0"), 0, Long.MAX_VALUE);
-        long maxBytes = bytes("max-bytes", v.getOrDefault("max-bytes", "0"));
-        AgentConfig c = new AgentConfig(queue, layers, sampleEvery, weights, roll, retention, maxRecords, maxBytes,
-                pointcuts(v));
-        c.spinNanos = positive("test.spin-nanos", v.getOrDefault("test.spin-nanos", "0"), 0, 1_000_000_000L);
+        int retention = (int) positive("retention", v.get("retention"), 0, Integer.MAX_VALUE);
+        long maxRecords = positive("max-records", v.get("max-records"), 0, Long.MAX_VALUE);
+        long maxBytes = bytes("max-bytes", v.get("max-bytes"));
+        long minFree = bytes("min-free-space", v.get("min-free-space"));
+        Pointcuts p = pointcuts(v);
+        boolean recordWeights = weights && p.weights() != null;
+        Map<String, String> eff = new LinkedHashMap<>();
+        eff.put("queue", queue.toString());
+        eff.put("layers", layers.toString());
+        eff.put("sample-every", Integer.toString(sampleEvery));
+        eff.put("weights", Boolean.toString(recordWeights));
+        eff.put("roll-cycle", roll);
+        eff.put("retention", Integer.toString(retention));
+        eff.put("max-records", Long.toString(maxRecords));
+        eff.put("max-bytes", Long.toString(maxBytes));
+        eff.put("min-free-space", Long.toString(minFree));
+        for (AgentOptions.Option o : AgentOptions.ALL) {
+            String key = o.key();
+            if (key.equals("test.spin-nanos") && v.get(key).trim().equals("0")) {
+                continue; // test only: described when set
+            }
+            if (eff.containsKey(key) || key.equals("config") || key.equals("profile")
+                    || key.equals("pointcut.layer-method")) {
+                continue;
+            }
+            if (o.group() == AgentOptions.Group.STEP_CONTEXT && p.step() == null && !key.equals("pointcut.step")) {
+                continue;
+            }
+            eff.put(key, v.get(key).trim());
+        }
+        AgentConfig c = new AgentConfig(queue, layers, sampleEvery, recordWeights, roll, retention, maxRecords,
+                maxBytes, p, profile, eff);
+        c.minFreeSpace = minFree;
+        c.spinNanos = positive("test.spin-nanos", v.get("test.spin-nanos"), 0, 1_000_000_000L);
         return c;
     }
 
     private static Pointcuts pointcuts(Map<String, String> v) throws ConfigException {
-        Pointcuts d = Pointcuts.hostEngine();
-        String cls = javaName("pointcut.class", v.getOrDefault("pointcut.class", d.className()));
-        String method = v.getOrDefault("pointcut.method", d.methodName()).trim();
+        String cls = javaName("pointcut.class", v.get("pointcut.class"));
+        String method = v.get("pointcut.method").trim();
         if (!method.matches("[A-Za-z_$][A-Za-z0-9_$]*")) {
             throw ConfigException.badValue("pointcut.method", method, "a method name");
         }
-        ValuePath ids = path(v, "pointcut.ids", d.ids(), false, false);
-        ValuePath weights = path(v, "pointcut.weights", d.weights(), false, true);
-        ValuePath tokens = path(v, "pointcut.tokens", d.tokens(), true, true);
-        ValuePath k = path(v, "pointcut.k", d.k(), true, false);
-        ValuePath layer = path(v, "pointcut.layer", d.layer(), true, false);
-        String layerMethod = v.containsKey("pointcut.layer-method") ? v.get("pointcut.layer-method").trim() : null;
-        if (layerMethod != null && (layerMethod.equals("none") || layerMethod.isEmpty())) {
-            layerMethod = null;
-        }
-        if (layerMethod != null) {
-            int hash = layerMethod.indexOf('#');
-            if (hash < 0 || !JAVA_NAME.matcher(layerMethod.substring(0, hash)).matches()
-                    || !layerMethod.substring(hash + 1).matches("[A-Za-z_$][A-Za-z0-9_$]*")) {
-                throw ConfigException.badValue("pointcut.layer-method", layerMethod,
-                        "Class#method, e.g. org.example.DecoderLayer#forward, or none");
-            }
-        }
-        if (layer.root() == ValuePath.Root.ENCLOSING && layerMethod == null) {
-            throw ConfigException.badValue("pointcut.layer", layer.toString(),
-                    "enclosing.field only together with pointcut.layer-method=Class#method");
-        }
-        ValuePath step = path(v, "pointcut.step", d.step(), false, true);
+        ValuePath ids = path(v, "pointcut.ids", false, false, false);
+        ValuePath weights = path(v, "pointcut.weights", false, true, true);
+        ValuePath tokens = path(v, "pointcut.tokens", true, true, false);
+        ValuePath k = path(v, "pointcut.k", true, false, false);
+        ValuePath layer = path(v, "pointcut.layer", true, false, false);
+        ValuePath position = path(v, "pointcut.position", true, true, false);
+        Scopes scopes = new Scopes(method(v, "scope.request"), method(v, "scope.step"), method(v, "scope.layer"));
+        ValuePath step = path(v, "pointcut.step", false, true, false);
         if (step != null && step.root() != ValuePath.Root.ARGUMENT && step.root() != ValuePath.Root.THIS) {
             throw ConfigException.badValue("pointcut.step", step.toString(), "argN[.field...], this.field, or none");
         }
+        for (String key : new String[] {"pointcut.ids", "pointcut.weights", "pointcut.tokens", "pointcut.k",
+                "pointcut.layer", "pointcut.position", "meta.num-experts", "meta.num-layers", "meta.top-k",
+                "meta.model-id", "meta.engine", "meta.engine-version"}) {
+            checkScope(v, key, scopes);
+        }
+        if (position != null && step != null) {
+            throw ConfigException.badValue("pointcut.position", position.toString(),
+                    "none while pointcut.step names a step context (its positions are used)");
+        }
         boolean hasStep = step != null;
-        String stepId = stepField(v, "pointcut.step-id", d.stepId(), hasStep, false);
-        String prefill = stepField(v, "pointcut.step-prefill", d.stepPrefill(), hasStep, true);
-        String stepTokens = stepField(v, "pointcut.step-tokens", d.stepTokens(), hasStep, true);
-        String requestIds = stepField(v, "pointcut.step-request-ids", d.stepRequestIds(), hasStep, false);
-        String positions = stepField(v, "pointcut.step-positions", d.stepPositions(), hasStep, false);
-        String tokenIds = stepField(v, "pointcut.step-token-ids", d.stepTokenIds(), hasStep, true);
-        String phases = stepField(v, "pointcut.step-phases", d.stepPhases(), hasStep, true);
-        String runInfo = stepField(v, "pointcut.run-info", d.stepRunInfo(), hasStep, true);
-        return new Pointcuts(cls, method, ids, weights, tokens, k, layer, layerMethod, step, stepId, prefill,
-                stepTokens, requestIds, positions, tokenIds, phases, runInfo);
+        String stepId = stepField(v, "pointcut.step-id", hasStep, false);
+        String prefill = stepField(v, "pointcut.step-prefill", hasStep, true);
+        String stepTokens = stepField(v, "pointcut.step-tokens", hasStep, true);
+        String requestIds = stepField(v, "pointcut.step-request-ids", hasStep, false);
+        String positions = stepField(v, "pointcut.step-positions", hasStep, false);
+        String tokenIds = stepField(v, "pointcut.step-token-ids", hasStep, true);
+        String phases = stepField(v, "pointcut.step-phases", hasStep, true);
+        String runInfo = stepField(v, "pointcut.run-info", hasStep, true);
+        MetaFacts meta = new MetaFacts(metaText(v, "meta.model-id"), metaText(v, "meta.engine"),
+                metaText(v, "meta.engine-version"), path(v, "meta.num-experts", true, true, false),
+                path(v, "meta.num-layers", true, true, false), path(v, "meta.top-k", true, true, false));
+        return new Pointcuts(cls, method, ids, weights, tokens, k, layer, position, step, stepId, prefill,
+                stepTokens, requestIds, positions, tokenIds, phases, runInfo, scopes, meta);
+    }
+
+    /** A path that reads a scope needs that scope bound to a method. */
+    private static void checkScope(Map<String, String> v, String key, Scopes scopes) throws ConfigException {
+        String text = v.get(key).trim();
+        if (text.equals("none")) {
+            return;
+        }
+        ValuePath p;
+        try {
+            p = ValuePath.parse(key, text, true, key.equals("pointcut.weights"));
+        } catch (ConfigException e) {
+            return; // a literal meta text, or reported by the key's own parsing
+        }
+        if (p.root() == ValuePath.Root.SCOPE && scopes.get(p.scope()) == null) {
+            throw ConfigException.badValue(key, text, p.scope().key() + ".* paths only together with scope."
+                    + p.scope().key() + "=Class#method");
+        }
+    }
+
+    private static MethodRef method(Map<String, String> v, String key) throws ConfigException {
+        String text = v.get(key).trim();
+        return text.equals("none") || text.isEmpty() ? null : MethodRef.parse(key, text);
+    }
+
+    /** Text meta values: {@code none}, a path, or literal text. */
+    private static Object metaText(Map<String, String> v, String key) {
+        String text = v.get(key).trim();
+        if (text.equals("none") || text.isEmpty()) {
+            return null;
+        }
+        try {
+            ValuePath p = ValuePath.parse(key, text, false);
+            return p;
+        } catch (ConfigException e) {
+            return text;
+        }
     }
 
     private static String javaName(String key, String value) throws ConfigException {
@@ -250,24 +362,21 @@ public final class AgentConfig {
         return v;
     }
 
-    private static ValuePath path(Map<String, String> v, String key, ValuePath dflt, boolean constantAllowed,
-                                  boolean noneAllowed) throws ConfigException {
-        if (!v.containsKey(key)) {
-            return dflt;
-        }
+    private static ValuePath path(Map<String, String> v, String key, boolean constantAllowed, boolean noneAllowed,
+                                  boolean gatherAllowed) throws ConfigException {
         String text = v.get(key).trim();
         if (noneAllowed && text.equals("none")) {
             return null;
         }
-        return ValuePath.parse(key, text, constantAllowed);
+        return ValuePath.parse(key, text, constantAllowed, gatherAllowed);
     }
 
-    private static String stepField(Map<String, String> v, String key, String dflt, boolean hasStep,
+    private static String stepField(Map<String, String> v, String key, boolean hasStep,
                                     boolean noneAllowed) throws ConfigException {
         if (!hasStep) {
             return null;
         }
-        String text = v.getOrDefault(key, dflt).trim();
+        String text = v.get(key).trim();
         if (noneAllowed && text.equals("none")) {
             return null;
         }
@@ -360,46 +469,29 @@ public final class AgentConfig {
         return pointcuts;
     }
 
-    /**
-     * Test only ({@code test.spin-nanos}, default 0 = off): extra nanoseconds the agent busy-waits in every
-     * expert-selection call, a known injected cost for checking that overhead measurements find it.
-     */
+    /** Test only: nanoseconds every selection call busy-waits (0, the default, means never). */
     public long spinNanos() {
         return spinNanos;
     }
 
-    /** The effective configuration, every key, in the agent-argument syntax (written into the meta record). */
+    /** Usable bytes that recording leaves on the queue's file system (it stops before going below). */
+    public long minFreeSpace() {
+        return minFreeSpace;
+    }
+
+    /** The profile the configuration started from. */
+    public String profile() {
+        return profile;
+    }
+
+    /**
+     * The effective configuration in the agent-argument syntax (written into the meta record): the profile, then
+     * every key in table order with its effective value (step-context keys only with a step context). Parsing it
+     * again gives the same configuration.
+     */
     public String describe() {
-        Pointcuts p = pointcuts;
-        StringBuilder sb = new StringBuilder();
-        sb.append("queue=").append(queueDir)
-                .append(",layers=").append(layers)
-                .append(",sample-every=").append(sampleEvery)
-                .append(",weights=").append(recordWeights)
-                .append(",roll-cycle=").append(rollCycle)
-                .append(",retention=").append(retention)
-                .append(",max-records=").append(maxRecords)
-                .append(",max-bytes=").append(maxBytes)
-                .append(spinNanos == 0 ? "" : ",test.spin-nanos=" + spinNanos)
-                .append(",pointcut.class=").append(p.className())
-                .append(",pointcut.method=").append(p.methodName())
-                .append(",pointcut.ids=").append(p.ids())
-                .append(",pointcut.weights=").append(orNone(p.weights()))
-                .append(",pointcut.tokens=").append(orNone(p.tokens()))
-                .append(",pointcut.k=").append(p.k())
-                .append(",pointcut.layer=").append(p.layer())
-                .append(",pointcut.layer-method=").append(orNone(p.layerMethod()))
-                .append(",pointcut.step=").append(orNone(p.step()));
-        if (p.step() != null) {
-            sb.append(",pointcut.step-id=").append(p.stepId())
-                    .append(",pointcut.step-prefill=").append(orNone(p.stepPrefill()))
-                    .append(",pointcut.step-tokens=").append(orNone(p.stepTokens()))
-                    .append(",pointcut.step-request-ids=").append(p.stepRequestIds())
-                    .append(",pointcut.step-positions=").append(p.stepPositions())
-                    .append(",pointcut.step-token-ids=").append(orNone(p.stepTokenIds()))
-                    .append(",pointcut.step-phases=").append(orNone(p.stepPhases()))
-                    .append(",pointcut.run-info=").append(orNone(p.stepRunInfo()));
-        }
+        StringBuilder sb = new StringBuilder("profile=").append(profile);
+        effective.forEach((key, value) -> sb.append(',').append(key).append('=').append(value));
         return sb.toString();
     }
 

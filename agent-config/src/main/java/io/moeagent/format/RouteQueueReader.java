@@ -16,6 +16,8 @@ import java.util.zip.CRC32C;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ChronicleQueue;
 import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.RollCycle;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 import net.openhft.chronicle.wire.DocumentContext;
 
@@ -44,10 +46,23 @@ public final class RouteQueueReader implements AutoCloseable {
     private FloatBuffer floats;
     private long skipped;
     private long corrupt;
+    /** Cycle files cut short, by cycle: the tailer must never read past their last complete record. */
+    private final Map<Integer, CycleFileScan.Cut> cuts;
+    private final java.util.List<String> cutReports;
+    /** Set after the last complete record of a cut cycle file: the next read would touch missing pages. */
+    private int atCutOfCycle = Integer.MIN_VALUE;
 
-    private RouteQueueReader(Path dir, ChronicleQueue queue) {
+    private RouteQueueReader(Path dir, ChronicleQueue queue, Map<Integer, CycleFileScan.Cut> cuts) {
         this.dir = dir;
         this.queue = queue;
+        this.cuts = cuts;
+        java.util.List<String> reports = new java.util.ArrayList<>();
+        for (CycleFileScan.Cut c : cuts.values()) {
+            reports.add("queue file " + c.file().getFileName() + " is cut short at " + c.length() + " bytes (truncated"
+                    + " or partly copied): its " + c.dataDocuments() + " complete records were read, the record at byte "
+                    + c.cutAt() + " and anything after it are lost");
+        }
+        this.cutReports = java.util.List.copyOf(reports);
         this.tailer = queue.createTailer();
         grow(4096);
     }
@@ -69,7 +84,12 @@ public final class RouteQueueReader implements AutoCloseable {
         ChronicleQueue q = null;
         try {
             q = SingleChronicleQueueBuilder.binary(dir).readOnly(true).build();
-            return new RouteQueueReader(dir, q);
+            return new RouteQueueReader(dir, q, findCuts(dir, (SingleChronicleQueue) q));
+        } catch (RouteFormatException e) {
+            if (q != null) {
+                q.close();
+            }
+            throw e;
         } catch (Exception e) {
             // createTailer() can throw a checked StreamCorruptedException that Chronicle hides from the compiler
             if (q != null) {
@@ -79,6 +99,63 @@ public final class RouteQueueReader implements AutoCloseable {
             throw new RouteFormatException("cannot open " + dir + " as a route queue (" + why + "); its *.cq4"
                     + " files are not Chronicle Queue files written by moe-agent", e);
         }
+    }
+
+    /**
+     * Scans every cycle file whose length is not one Chronicle gives its files (whole chunks plus the overlap) and
+     * maps the ones cut short to their cycle. Building the read-only queue maps only the metadata file, not these.
+     */
+    private static Map<Integer, CycleFileScan.Cut> findCuts(Path dir, SingleChronicleQueue q) throws IOException {
+        Map<String, CycleFileScan.Cut> byName = new LinkedHashMap<>();
+        java.util.List<Path> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.filter(p -> p.getFileName().toString().endsWith(".cq4")).sorted().toList();
+        }
+        for (Path f : files) {
+            if (!CycleFileScan.chronicleLength(Files.size(f), q.blockSize(), q.overlapSize())) {
+                CycleFileScan.Cut cut = CycleFileScan.scan(f);
+                if (cut != null && cut.notChronicle()) {
+                    throw new RouteFormatException("cannot open " + dir + " as a route queue (" + f.getFileName()
+                            + " does not start with a Chronicle file header); its *.cq4 files are not Chronicle Queue"
+                            + " files written by moe-agent");
+                }
+                if (cut != null && cut.dataDocuments() == 0) {
+                    throw new RouteFormatException("queue file " + f + " is cut short at " + cut.length() + " bytes,"
+                            + " before its first record (inside its header and index): it holds nothing readable"
+                            + (files.size() == 1 ? ", and it is the queue's only file"
+                            : ", and a reader cannot pass it; move it out of " + dir + " to read the other files"));
+                }
+                if (cut != null) {
+                    byName.put(f.getFileName().toString(), cut);
+                }
+            }
+        }
+        Map<Integer, CycleFileScan.Cut> byCycle = new LinkedHashMap<>();
+        if (byName.isEmpty()) {
+            return byCycle;
+        }
+        RollCycle roll = q.rollCycle();
+        java.time.format.DateTimeFormatter name = java.time.format.DateTimeFormatter.ofPattern(roll.format())
+                .withZone(java.time.ZoneOffset.UTC);
+        java.util.List<Long> cycles = new java.util.ArrayList<>(q.listCyclesBetween(q.firstCycle(), q.lastCycle()));
+        for (int i = 0; i < cycles.size(); i++) {
+            int cycle = cycles.get(i).intValue();
+            String file = name.format(java.time.Instant.ofEpochMilli(q.epoch() + (long) cycle * roll.lengthInMillis()))
+                    + ".cq4";
+            CycleFileScan.Cut cut = byName.remove(file);
+            if (cut == null && cycles.size() == files.size()) {
+                // a naming this formatting does not reproduce: cycles and files are both in ascending order
+                cut = byName.remove(files.get(i).getFileName().toString());
+            }
+            if (cut != null) {
+                byCycle.put(cycle, cut);
+            }
+        }
+        if (!byName.isEmpty()) {
+            throw new RouteFormatException("queue files " + byName.keySet() + " in " + dir + " are cut short and"
+                    + " match no cycle of the queue; move them out of the directory to read the others");
+        }
+        return byCycle;
     }
 
     public static boolean hasQueueFiles(Path dir) {
@@ -98,7 +175,18 @@ public final class RouteQueueReader implements AutoCloseable {
         return skipped;
     }
 
-    /** Schema-2 records whose checksum did not match their bytes (damaged on disk, or never fully written). */
+    /**
+     * One line per cycle file that was cut short (truncated, or partly copied): where, and how many of its records
+     * could be read. Reading stops before the cut, so it never touches pages the file does not have.
+     */
+    public java.util.List<String> cutFiles() {
+        return cutReports;
+    }
+
+    /**
+     * Schema-2 records whose checksum did not match their bytes (damaged on disk, or never fully written), and
+     * records of either schema that are zero-filled (no record type is 0).
+     */
     public long corruptRecords() {
         return corrupt;
     }
@@ -110,6 +198,9 @@ public final class RouteQueueReader implements AutoCloseable {
      * @throws RouteFormatException on a record of an unknown type or schema version
      */
     public boolean readNext(RecordVisitor visitor) {
+        if (atCutOfCycle != Integer.MIN_VALUE && !leaveCutCycle()) {
+            return false;
+        }
         try (DocumentContext dc = tailer.readingDocument()) {
             if (!dc.isPresent()) {
                 return false;
@@ -118,12 +209,20 @@ public final class RouteQueueReader implements AutoCloseable {
                 return true;
             }
             long index = dc.index();
+            if (!cuts.isEmpty() && beyondCut(index)) {
+                return true;
+            }
             Bytes<?> b = dc.wire().bytes();
             if (b.readRemaining() < 1) {
                 skipped++;
                 return true;
             }
             byte type = (byte) b.peekUnsignedByte();
+            if (type == 0) {
+                // a zero-filled record (pages a full disk never backed): no record type is 0
+                corrupt++;
+                return true;
+            }
             if (type == RouteFormat.TYPE_ROUTE || type == RouteFormat.TYPE_STEP || type == RouteFormat.TYPE_META
                     || type == RouteFormat.TYPE_STATS) {
                 readV2(b, type, index, visitor);
@@ -156,6 +255,39 @@ public final class RouteQueueReader implements AutoCloseable {
             }
             return true;
         }
+    }
+
+    /**
+     * Notes when the record at {@code index} is the last complete one of a cut cycle file; true when it lies past the
+     * cut (not expected: the scan counted the same documents Chronicle reads).
+     */
+    private boolean beyondCut(long index) {
+        RollCycle roll = queue.rollCycle();
+        int cycle = roll.toCycle(index);
+        CycleFileScan.Cut cut = cuts.get(cycle);
+        if (cut == null) {
+            return false;
+        }
+        long seq = roll.toSequenceNumber(index);
+        if (seq + 1 >= cut.dataDocuments()) {
+            atCutOfCycle = cycle;
+        }
+        return seq >= cut.dataDocuments();
+    }
+
+    /** Moves the tailer to the cycle after a cut one; false when there is none (yet). */
+    private boolean leaveCutCycle() {
+        SingleChronicleQueue q = (SingleChronicleQueue) queue;
+        int last = q.lastCycle();
+        if (last <= atCutOfCycle) {
+            return false;
+        }
+        Long next = q.listCyclesBetween(atCutOfCycle + 1, last).stream().findFirst().orElse(null);
+        if (next == null || !tailer.moveToCycle(next.intValue())) {
+            return false;
+        }
+        atCutOfCycle = Integer.MIN_VALUE;
+        return true;
     }
 
     /** Reads every record available now; returns how many were read. */
@@ -272,8 +404,7 @@ public final class RouteQueueReader implements AutoCloseable {
             grow(Math.max(length, 2 * buf.capacity()));
         }
         buf.clear().limit(length);
-        b.read(buf);
-        if (buf.position() != length) {
+        if (b.read(buf.array(), 0, length) != length) {
             skipped++;
             return;
         }
@@ -458,7 +589,7 @@ public final class RouteQueueReader implements AutoCloseable {
 
     private void grow(int capacity) {
         int cap = (capacity + 7) & ~7;
-        buf = ByteBuffer.allocateDirect(cap).order(ByteOrder.LITTLE_ENDIAN);
+        buf = ByteBuffer.allocate(cap).order(ByteOrder.LITTLE_ENDIAN);
         longs = buf.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(0).asLongBuffer();
         ints = buf.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(0).asIntBuffer();
         floats = buf.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(0).asFloatBuffer();

@@ -13,7 +13,7 @@ import net.openhft.chronicle.wire.DocumentContext;
 
 /**
  * Encodes schema-2 records ({@link RouteFormat}) onto one Chronicle appender. A record is assembled in a reused
- * direct buffer (arrays as bulk copies through aligned views), closed with a CRC32C of its bytes, and then copied
+ * heap buffer (arrays as bulk copies through aligned views), closed with a CRC32C of its bytes, and then copied
  * into the queue as one document; after warm-up the step and route paths allocate nothing.
  *
  * <p>An appender belongs to one thread, and so does its writer: callers keep one per thread.
@@ -165,7 +165,7 @@ public final class RouteRecordWriter {
         buf.putInt(length, (int) crc.getValue());
         buf.position(0);
         try (DocumentContext dc = appender.writingDocument()) {
-            dc.wire().bytes().writeSome(buf);
+            dc.wire().bytes().write(buf.array(), 0, length + RouteFormat.CRC_BYTES);
         }
         return (long) length + RouteFormat.CRC_BYTES + RouteFormat.DOCUMENT_HEADER;
     }
@@ -189,7 +189,9 @@ public final class RouteRecordWriter {
 
     private void grow(int capacity) {
         int cap = (capacity + 7) & ~7;
-        ByteBuffer next = ByteBuffer.allocateDirect(cap).order(ByteOrder.LITTLE_ENDIAN);
+        // a heap buffer: Chronicle copies a byte[] the same way on every JVM, whereas its path for a direct buffer
+        // needs java.base opened to it (without the opens it wrote zeros, silently)
+        ByteBuffer next = ByteBuffer.allocate(cap).order(ByteOrder.LITTLE_ENDIAN);
         if (buf != null) {
             int pos = buf.position();
             next.put(0, buf, 0, pos);

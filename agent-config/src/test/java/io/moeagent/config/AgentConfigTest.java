@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -103,7 +104,8 @@ class AgentConfigTest {
         assertEquals("org.example.Gate", p.className());
         assertTrue(p.k().isConstant());
         assertEquals(8, p.k().constant());
-        assertEquals(ValuePath.Root.ENCLOSING, p.layer().root());
+        assertEquals(ValuePath.Root.SCOPE, p.layer().root());
+        assertEquals(ValuePath.Scope.LAYER, p.layer().scope());
         assertEquals("org.example.Block", p.layerMethodClass());
         assertEquals("forward", p.layerMethodName());
         assertNull(p.step());
@@ -122,11 +124,77 @@ class AgentConfigTest {
         assertMessage("max-bytes=lots", "'max-bytes'", "'lots'", "suffix");
         assertMessage("colour=red", "unknown option 'colour'", "allowed keys", "queue");
         assertMessage("pointcut.ids=result.ids", "'pointcut.ids'", "'result.ids'", "return");
-        assertMessage("pointcut.layer=enclosing.idx", "'pointcut.layer'", "pointcut.layer-method");
+        assertMessage("pointcut.layer=enclosing.idx", "'pointcut.layer'", "scope.layer=Class#method");
+        assertMessage("pointcut.k=step.arg1", "'pointcut.k'", "scope.step=Class#method");
+        assertMessage("profile=vllm", "'profile'", "'vllm'", "moe-host, jlama-mixtral, or none");
+        assertMessage("profile=none", "'pointcut.class'", "not set");
+        assertMessage("pointcut.ids=return[ids]", "'pointcut.ids'", "[ids] only for pointcut.weights");
+        assertMessage("scope.step=Model", "'scope.step'", "Class#method");
+        assertMessage("pointcut.weights=layer.foo", "'pointcut.weights'", "needs .this or .argN");
+        assertMessage("pointcut.class=,profile=moe-host", "'pointcut.class'", "not set");
         assertMessage("pointcut.layer-method=Block", "'pointcut.layer-method'", "Class#method");
         assertMessage("queue", "not key=value");
         assertMessage("layers=1,layers=2", "given twice");
         assertMessage("config=/does/not/exist", "'config'", "readable");
+    }
+
+    /** Issue 9: MOE_ROUTE_LOG=off or no recorded into ./off and ./no. */
+    @Test
+    void offAndNoSwitchRecordingOff() {
+        for (String v : new String[] {"off", "OFF", " no ", "No"}) {
+            assertFalse(AgentConfig.envEnables(v), v);
+            assertNull(AgentConfig.envQueueDirectory(v), v);
+        }
+    }
+
+    @Test
+    void minFreeSpaceDefaultsTo64MbAndTakesSizes() throws Exception {
+        assertEquals(64L << 20, AgentConfig.parse(null, null, work).minFreeSpace());
+        assertEquals(1L << 30, AgentConfig.parse("min-free-space=1g", null, work).minFreeSpace());
+        assertEquals(0, AgentConfig.parse("min-free-space=0", null, work).minFreeSpace());
+        assertTrue(AgentConfig.parse(null, null, work).describe().contains(",min-free-space=67108864,"));
+        assertMessage("min-free-space=much", "'min-free-space'", "'much'", "suffix");
+    }
+
+    /** Issue 9: a 100k-character option gave a 200 KB line. */
+    @Test
+    void hugeValuesAreCutAndQuoted() {
+        String huge = "9".repeat(100_000);
+        for (String args : new String[] {"layers=" + huge, "x" + huge + "=1", huge, "sample-every=1\n2" + huge}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> AgentConfig.parse(args, null, work));
+            assertTrue(e.getMessage().length() < 1200, e.getMessage().length() + " chars");
+            assertFalse(e.getMessage().contains("\n"));
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> AgentConfig.parse("layers=" + huge, null,
+                work));
+        assertTrue(e.getMessage().contains("'" + "9".repeat(80) + "'... (100000 chars)"), e.getMessage());
+    }
+
+    /** Issue 9: config=/etc/shadow printed one of its lines. */
+    @Test
+    void aConfigFileThatIsNoAgentConfigIsNeverEchoed() throws Exception {
+        Path shadow = Files.writeString(work.resolve("shadow"),
+                "root:$6$SECRETSALT$SECRETHASH:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> AgentConfig.parse("config=" + shadow, null,
+                work));
+        assertFalse(e.getMessage().contains("SECRET"), e.getMessage());
+        assertFalse(e.getMessage().contains("root") || e.getMessage().contains("daemon"), e.getMessage());
+        assertTrue(e.getMessage().contains("not a moe-agent properties file"), e.getMessage());
+        // a real agent config file with a typo: the key is named (never its value)
+        Path mine = Files.writeString(work.resolve("agent.properties"), "layers=0-3\nlayres=SECRETVALUE\n");
+        e = assertThrows(ConfigException.class, () -> AgentConfig.parse("config=" + mine, null, work));
+        assertTrue(e.getMessage().contains("'layres' is not an agent option"), e.getMessage());
+        assertFalse(e.getMessage().contains("SECRET"), e.getMessage());
+        Path etcShadow = Path.of("/etc/shadow");
+        if (Files.isReadable(etcShadow)) {
+            e = assertThrows(ConfigException.class, () -> AgentConfig.parse("config=/etc/shadow", null, work));
+            for (String line : Files.readAllLines(etcShadow)) {
+                String user = line.split(":", 2)[0];
+                if (user.length() > 3) {
+                    assertFalse(e.getMessage().contains("'" + user + "'"), e.getMessage());
+                }
+            }
+        }
     }
 
     @Test
@@ -134,6 +202,77 @@ class AgentConfigTest {
         AgentConfig c = AgentConfig.parse("layers=1-2,weights=false,max-records=9", null, work);
         AgentConfig again = AgentConfig.parse(c.describe(), null, work);
         assertEquals(c.describe(), again.describe());
+    }
+
+    @Test
+    void jlamaProfileBindsScopesGathersWeightsAndNamesMetaFacts() throws Exception {
+        AgentConfig c = AgentConfig.parse("profile=jlama-mixtral", null, work);
+        Pointcuts p = c.pointcuts();
+        assertEquals("com.github.tjake.jlama.model.MoEBlock", p.className());
+        assertEquals("topk", p.methodName());
+        assertTrue(p.weights().gather());
+        assertArrayEquals(new String[] {"expertResults", "b"}, p.weights().fields());
+        assertEquals(ValuePath.Scope.LAYER, p.layer().scope());
+        assertEquals(-1, p.layer().argumentIndex());
+        assertEquals(ValuePath.Scope.STEP, p.position().scope());
+        assertEquals(1, p.position().argumentIndex());
+        assertEquals("com.github.tjake.jlama.model.AbstractModel#generate", p.scopes().request().toString());
+        assertEquals("forward", p.scopes().step().methodName());
+        assertEquals("com.github.tjake.jlama.model.TransformerBlock", p.scopes().layer().className());
+        assertNull(p.step());
+        assertEquals("jlama", p.meta().engine());
+        assertArrayEquals(new String[] {"c", "numberOfLayers"}, p.meta().numLayers().fields());
+        assertTrue(c.recordWeights());
+        assertTrue(c.describe().startsWith("profile=jlama-mixtral,"), c.describe());
+        assertEquals(c.describe(), AgentConfig.parse(c.describe(), null, work).describe());
+        // a key given by the user wins over the profile's
+        assertEquals("org.example.Gate",
+                AgentConfig.parse("profile=jlama-mixtral,pointcut.class=org.example.Gate", null, work)
+                        .pointcuts().className());
+    }
+
+    @Test
+    void profileNoneStartsFromTheTableDefaultsOnly() throws Exception {
+        AgentConfig c = AgentConfig.parse("profile=none,pointcut.class=org.example.Gate,pointcut.method=route,"
+                + "pointcut.ids=return,pointcut.k=2,pointcut.layer=0", null, work);
+        assertNull(c.pointcuts().weights());
+        assertNull(c.pointcuts().tokens());
+        assertNull(c.pointcuts().step());
+        assertFalse(c.pointcuts().scopes().any());
+        assertEquals(c.describe(), AgentConfig.parse(c.describe(), null, work).describe());
+    }
+
+    @Test
+    void describeNeverClaimsWeightsThatThePointcutsDoNotName() throws Exception {
+        AgentConfig c = AgentConfig.parse("pointcut.weights=none", null, work);
+        assertFalse(c.recordWeights());
+        assertTrue(c.describe().contains(",weights=false,"), c.describe());
+        assertTrue(c.describe().contains("pointcut.weights=none"), c.describe());
+    }
+
+    @Test
+    void pathsReadScopeArgumentsAndCallNoArgumentMethods() throws Exception {
+        ValuePath p = ValuePath.parse("pointcut.weights", "this.probs.getBuffer()[ids]", false, true);
+        assertTrue(p.gather());
+        assertArrayEquals(new String[] {"probs", "getBuffer()"}, p.fields());
+        ValuePath q = ValuePath.parse("pointcut.position", "request.arg2.start", false, false);
+        assertEquals(ValuePath.Scope.REQUEST, q.scope());
+        assertEquals(2, q.argumentIndex());
+        assertArrayEquals(new String[] {"start"}, q.fields());
+    }
+
+    @Test
+    void everyKeyIsInTheTableAndEveryProfileKeyIsAProfileKey() {
+        for (String name : Profiles.names()) {
+            Map<String, String> profile = Profiles.load(name);
+            assertFalse(profile.isEmpty(), name);
+            profile.keySet().forEach(k -> assertTrue(AgentOptions.get(k).profiled(), k));
+        }
+        String table = AgentOptions.markdownTable();
+        for (String key : AgentConfig.KEYS) {
+            assertTrue(table.contains("| `" + key + "` |"), key);
+        }
+        assertTrue(table.contains("`this.expertResults.b[ids]`"), table);
     }
 
     private void assertMessage(String args, String... parts) {

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.moeagent.agent.fixture.FixtureMain;
 import io.moeagent.agent.fixture.FixtureRouter;
 import io.moeagent.agent.support.Forked;
+import io.moeagent.agent.fixture.ScopedRouter;
 import io.moeagent.agent.support.Routes;
 import io.moeagent.format.MetaRecord;
 import io.moeagent.format.StepRecord;
@@ -115,15 +116,64 @@ class FixtureAgentIT {
         assertEquals(5, routes.steps.size(), "a layer index that does not increase starts a new step");
         assertEquals(15, routes.routeRecords);
         assertEquals(0, routes.orphanRoutes);
+        // no step context, no request scope: the agent numbers one request for the thread and the rows' positions
+        // within it (step 0 has 4 rows, then one row per step)
         for (Routes.Row row : routes.rows) {
-            assertEquals(-1, row.request());
-            assertEquals(-1, row.position());
+            assertEquals(0, row.request());
         }
+        for (int layer = 0; layer < 3; layer++) {
+            int l = layer;
+            assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7), routes.rows.stream().filter(x -> x.layer() == l)
+                    .map(Routes.Row::position).toList(), "positions in layer " + layer);
+        }
+        assertEquals(routes.routeRecords, routes.rows.stream().map(Routes.Row::stepId).distinct().count() * 3);
         // step s, layer l: ids[i] = (s + l + i) % 60 over the call's rows
         Routes.Row first = routes.rows.stream().filter(x -> x.stepId() == 0 && x.layer() == 2).findFirst().orElseThrow();
         assertArrayEquals(new int[] {2, 3}, first.ids());
         assertTrue(routes.steps.get(0).prefill());
         assertFalse(routes.steps.get(1).prefill());
+    }
+
+    @Test
+    void scopedPerRowRouterByConfigurationAlone() throws Exception {
+        Path queue = work.resolve("q");
+        String f = "io.moeagent.agent.fixture.";
+        // profile=none: only the keys given here and the table's defaults (nothing of the host's profile)
+        String options = String.join(",", "profile=none", "pointcut.class=" + f + "ScopedRouter",
+                "pointcut.method=route", "pointcut.ids=return", "pointcut.weights=this.probs[ids]",
+                "pointcut.k=this.topK", "pointcut.layer=layer.this.layerIndex",
+                "scope.request=" + f + "ScopedModel#generate", "scope.step=" + f + "ScopedModel#forward",
+                "scope.layer=" + f + "ScopedLayer#forward", "meta.num-experts=this.numberOfExperts",
+                "meta.engine=scoped-fixture", "queue=" + queue);
+        // 3 layers, 4 new tokens per request; requests with prompts of 5 and 3 rows
+        Forked.Result r = Forked.run(Forked.fixture(Forked.JAVA, options, List.of(), MAIN, "scoped", "3", "4", "5",
+                "3"), Map.of("MOE_ROUTE_LOG", "1"), work, 120);
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals(List.of(), r.agentLines(), r::toString);
+        Routes routes = Routes.read(queue);
+        assertEquals(ScopedRouter.EXPERTS, routes.metas.get(0).numExperts());
+        assertEquals(2, routes.metas.get(0).topK());
+        assertEquals("scoped-fixture", routes.metas.get(0).engine());
+        assertEquals(2 * (1 + 4), routes.steps.size(), "one step per outermost forward call");
+        assertEquals(routes.steps.size() * 3, routes.routeRecords, "one record per layer and step, not per row");
+        assertEquals((5 + 4 + 3 + 4) * 3, routes.rows.size());
+        assertEquals(0, routes.engineOrderRoutes);
+        assertEquals(2, routes.steps.stream().filter(StepRecord::prefill).count(), "one prefill step per request");
+        int[] rowsOf = {5 + 4, 3 + 4};
+        for (Routes.Row row : routes.rows) {
+            assertTrue(row.request() == 0 || row.request() == 1, row.key());
+            assertTrue(row.position() >= 0 && row.position() < rowsOf[(int) row.request()], row.key());
+            int seed = row.layer() * 1000 + row.position();
+            int a = seed % ScopedRouter.EXPERTS;
+            int b = (seed + 2) % ScopedRouter.EXPERTS;
+            int best = ScopedRouter.prob(seed, a) >= ScopedRouter.prob(seed, b) ? a : b;
+            assertArrayEquals(new int[] {best, best == a ? b : a}, row.ids(), "best-first " + row.key());
+            assertArrayEquals(new float[] {0.4f, 0.3f}, row.weights(), 0f, row.key());
+        }
+        for (long req = 0; req < 2; req++) {
+            long q = req;
+            assertEquals(rowsOf[(int) req] * 3L, routes.rows.stream().filter(x -> x.request() == q).count());
+        }
     }
 
     @Test
@@ -188,6 +238,58 @@ class FixtureAgentIT {
                 assertEquals(FixtureRouter.expert(row.layer(), row.request(), row.position(), j), row.ids()[j]);
             }
         }
+    }
+
+    /** Issue 9: MOE_ROUTE_LOG=off and =no recorded into ./off and ./no. */
+    @Test
+    void envOffAndNoMeanOff() throws Exception {
+        for (String value : new String[] {"off", "no"}) {
+            Forked.Result r = Forked.run(Forked.fixture(Forked.JAVA, FIXTURE, List.of(), MAIN, "1", "3", "2", "4"),
+                    Map.of("MOE_ROUTE_LOG", value), work, 60);
+            assertEquals(0, r.exitCode(), r::toString);
+            assertEquals(List.of(), r.agentLines(), r::toString);
+            assertFalse(Files.exists(work.resolve(value)), "recorded into ./" + value);
+        }
+    }
+
+    /** Issue 9: a pointcut that never matches recorded nothing without a word. */
+    @Test
+    void aPointcutThatNeverMatchesSaysSoOnce() throws Exception {
+        Forked.Result jdk = Forked.run(Forked.fixture(Forked.JAVA, "pointcut.class=java.lang.Strin", List.of(),
+                MAIN, "1", "3", "2", "4"), Map.of("MOE_ROUTE_LOG", "1"), work, 60);
+        assertEquals(0, jdk.exitCode(), jdk::toString);
+        assertEquals(List.of("moe-agent: nothing was recorded: no loaded class matched"
+                + " pointcut.class='java.lang.Strin'; check the agent options"), jdk.agentLines(), jdk::toString);
+
+        Forked.Result method = Forked.run(Forked.fixture(Forked.JAVA, FIXTURE + ",pointcut.method=selectExpert",
+                List.of(), MAIN, "1", "3", "2", "4"), Map.of("MOE_ROUTE_LOG", "1"), work, 60);
+        assertEquals(1, method.agentLines().size(), method::toString);
+        assertTrue(method.agentLines().get(0).contains("pointcut.method='selectExpert'"), method::toString);
+
+        // 40 steps: said once, after the first 16 steps, naming the layers that were seen
+        Forked.Result layers = Forked.run(Forked.fixture(Forked.JAVA, FIXTURE + ",layers=999", List.of(), MAIN,
+                "1", "40", "4", "4"), Map.of("MOE_ROUTE_LOG", "1"), work, 60);
+        assertEquals(0, layers.exitCode(), layers::toString);
+        assertEquals(1, layers.agentLines().size(), layers::toString);
+        String line = layers.agentLines().get(0);
+        assertTrue(line.contains("matched none of layers='999' (layers seen: 0..3)"), line);
+    }
+
+    /** Issue 9: a 100k-character option gave a 200 KB line; config=/etc/shadow printed one of its lines. */
+    @Test
+    void errorLinesAreCappedAndNeverShowAnotherFile() throws Exception {
+        Forked.Result huge = Forked.run(Forked.fixture(Forked.JAVA, FIXTURE + ",layers=" + "7".repeat(100_000),
+                List.of(), MAIN, "1", "3", "2", "4"), Map.of("MOE_ROUTE_LOG", "1"), work, 60);
+        assertEquals(0, huge.exitCode(), huge::toString);
+        assertEquals(1, huge.agentLines().size(), huge::toString);
+        assertTrue(huge.stderr().length() < 1000, huge.stderr().length() + " chars of stderr");
+
+        Path shadow = Files.writeString(work.resolve("shadow"), "root:$6$SECRETSALT$SECRETHASH:19000:0:99999:7:::\n");
+        Forked.Result cfg = Forked.run(Forked.fixture(Forked.JAVA, "config=" + shadow, List.of(), MAIN,
+                "1", "3", "2", "4"), Map.of("MOE_ROUTE_LOG", "1"), work, 60);
+        assertEquals(0, cfg.exitCode(), cfg::toString);
+        assertEquals(1, cfg.agentLines().size(), cfg::toString);
+        assertFalse(cfg.stderr().contains("SECRET") || cfg.stderr().contains("root"), cfg::toString);
     }
 
     @Test

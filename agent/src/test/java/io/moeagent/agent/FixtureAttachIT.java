@@ -54,6 +54,17 @@ class FixtureAttachIT {
             Forked.Result second = Attach.cli(work, "attach", pid, "queue=" + work.resolve("other"));
             assertNotEquals(0, second.exitCode());
             assertTrue(second.stderr().contains("already recording"), second::toString);
+            // issue 9: the agent itself, loaded a second time past the CLI's check (jcmd JVMTI.agent_load, an
+            // older CLI), refused but set moe.agent.recording=false, after which detach refused
+            com.sun.tools.attach.VirtualMachine vm = com.sun.tools.attach.VirtualMachine.attach(pid);
+            try {
+                vm.loadAgent(Forked.AGENT_JAR.toString(), "attach;queue=" + work.resolve("other"));
+                assertEquals("true", vm.getSystemProperties().getProperty("moe.agent.recording"),
+                        "still recording after a refused second attach");
+                assertTrue(vm.getSystemProperties().getProperty("moe.agent.message").contains("already recording"));
+            } finally {
+                vm.detach();
+            }
 
             Forked.Result list = Attach.cli(work, "list");
             assertEquals(0, list.exitCode(), list::toString);

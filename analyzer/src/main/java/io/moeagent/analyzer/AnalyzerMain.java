@@ -1,8 +1,10 @@
 package io.moeagent.analyzer;
 
 import io.moeagent.analyzer.compare.CompareCommand;
+import io.moeagent.analyzer.diff.CompareRoutesCommand;
 import io.moeagent.analyzer.export.ExportCommand;
 import io.moeagent.analyzer.export.MergeCommand;
+import io.moeagent.analyzer.fleet.SqlCommand;
 import io.moeagent.analyzer.follow.FollowCommand;
 import io.moeagent.analyzer.plot.PlotCommand;
 import io.moeagent.analyzer.stats.StatsCommand;
@@ -14,8 +16,10 @@ import picocli.CommandLine.Command;
 @Command(name = "analyzer", mixinStandardHelpOptions = true, versionProvider = AnalyzerMain.Version.class,
         description = "Reads the expert routes that moe-agent recorded.",
         subcommands = {ExportCommand.class, ValidateCommand.class, StatsCommand.class, PlotCommand.class,
-                FollowCommand.class, MergeCommand.class, CompareCommand.class, CommandLine.HelpCommand.class},
-        footer = {"", "Exit status: 0 ok, 1 the data failed a check (validate, compare), 2 bad usage or bad input."})
+                FollowCommand.class, MergeCommand.class, CompareCommand.class, CompareRoutesCommand.class,
+                SqlCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Exit status: 0 ok, 1 the data failed a check (validate, compare,"
+                + " compare-routes --max-jsd), 2 bad usage or bad input."})
 public final class AnalyzerMain implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

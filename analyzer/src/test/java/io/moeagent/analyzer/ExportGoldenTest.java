@@ -39,6 +39,36 @@ class ExportGoldenTest {
         assertTrue(r.err().contains("2 pad rows"), r.err());
     }
 
+    static byte[] goldenV2() throws Exception {
+        try (InputStream in = ExportGoldenTest.class.getResourceAsStream("/golden/routes-v2.jsonl")) {
+            assertNotNull(in, "golden file missing");
+            return in.readAllBytes();
+        }
+    }
+
+    /** JSONL schema 2: run_id/host/expert_order in meta, token_id on route lines, each row's own phase. */
+    @Test
+    void schema2ExportMatchesItsGoldenFileByteForByte() throws Exception {
+        Path q = tmp.resolve("q2");
+        TestQueues.writeGoldenV2(q);
+        Path out = tmp.resolve("routes-v2.jsonl");
+        Cli.Result r = Cli.run("export", "--queue", q.toString(), "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        if (Boolean.getBoolean("golden.update")) {
+            Files.copy(out, Path.of("src/test/resources/golden/routes-v2.jsonl"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        assertArrayEquals(goldenV2(), Files.readAllBytes(out),
+                () -> "export differs from golden:\n" + new String(uncheckedRead(out), StandardCharsets.UTF_8));
+        assertTrue(r.err().contains("1 route records with no step record"), r.err());
+        assertTrue(r.err().contains("2 pad rows"), r.err());
+        List<String> lines = Files.readAllLines(out);
+        // the mixed step: request 1's first token is prefill, request 0's fourth is decode
+        assertTrue(lines.contains("{\"type\":\"route\",\"req_id\":1,\"token_idx\":0,\"layer\":0,\"phase\":\"prefill\","
+                + "\"token_id\":872,\"topk_ids\":[6,2],\"topk_weights\":[0.375,0.125]}"), String.join("\n", lines));
+        assertEquals(0, Cli.run("validate", out.toString()).code());
+    }
+
     @Test
     void exportingTwiceGivesIdenticalBytes() throws Exception {
         Path q = tmp.resolve("q");

@@ -26,6 +26,14 @@ class TestScriptIT {
 
     @BeforeAll
     static void runTheScript() throws Exception {
+        // this test's own folder under target/ (test.sh itself deletes only folders it marked as its own)
+        if (Files.isDirectory(OUT)) {
+            try (var walk = Files.walk(OUT)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
         ProcessBuilder pb = new ProcessBuilder("bash", "test.sh").directory(ROOT.toFile()).redirectErrorStream(true);
         pb.environment().put("LIMIT", "3");
         pb.environment().put("MAX_NEW_TOKENS", "8");
@@ -44,6 +52,8 @@ class TestScriptIT {
     void exitsZeroAndSaysOutputsAreIdentical() {
         assertEquals(0, exitCode, output);
         assertTrue(output.contains("identical outputs:  yes"), output);
+        // the mark that lets the next run delete this folder, and only this one
+        assertTrue(Files.isRegularFile(OUT.resolve(".created-by-moe-agent-test.sh")));
     }
 
     /** The summary gives the agent's direct cost from its stats records and the paired end-to-end overhead. */

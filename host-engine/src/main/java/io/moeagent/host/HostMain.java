@@ -1,9 +1,11 @@
 package io.moeagent.host;
 
+import io.moeagent.host.cli.DoctorCommand;
 import io.moeagent.host.cli.ModelOptions;
 import io.moeagent.host.cli.RunCommand;
 import io.moeagent.host.cli.RunOptions;
 import io.moeagent.host.cli.ServeCommand;
+import io.moeagent.host.train.TrainCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,7 +20,7 @@ import java.util.concurrent.Callable;
  * completion requests. Without a subcommand it runs {@code run}.
  */
 @Command(name = "host", mixinStandardHelpOptions = true, versionProvider = HostMain.Version.class,
-        subcommands = {RunCommand.class, ServeCommand.class},
+        subcommands = {RunCommand.class, ServeCommand.class, DoctorCommand.class, TrainCommand.class},
         description = "A Qwen2-MoE inference host on DJL's PyTorch engine.")
 public final class HostMain implements Callable<Integer> {
     @Spec

@@ -44,7 +44,7 @@ class HostMainTest {
             assertTrue(r.has(field), "report lacks " + field);
         }
         assertEquals("smoke", r.get("label").asText());
-        assertEquals("synthetic:tiny", r.get("model_id").asText());
+        assertEquals("gsm8k-tiny", r.get("model_id").asText());
         assertEquals("cpu", r.get("device").asText());
         assertEquals("float32", r.get("dtype").asText());
         assertEquals(1234, r.get("seed").asLong());
@@ -190,6 +190,7 @@ class HostMainTest {
         CliHarness help = CliHarness.run("--help");
         assertEquals(0, help.exitCode);
         assertTrue(help.out.contains("serve"), help.out);
+        assertTrue(help.out.contains("train"), help.out);
         assertTrue(help.out.contains("--max-new-tokens"), help.out);
     }
 

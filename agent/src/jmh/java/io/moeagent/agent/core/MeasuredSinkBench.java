@@ -36,6 +36,15 @@ public class MeasuredSinkBench {
         public void onSelection(Object self, Object argument, Object result) {
             bh.consume(result);
         }
+
+        @Override
+        public Object enterScope(int scope, Object self, Object[] arguments) {
+            return null;
+        }
+
+        @Override
+        public void exitScope(int scope, Object token) {
+        }
     }
 
     private Noop noop;

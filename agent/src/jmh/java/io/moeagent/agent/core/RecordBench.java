@@ -14,7 +14,10 @@ import net.bytebuddy.asm.Advice;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.loading.ClassLoadingStrategy;
 import net.bytebuddy.implementation.bytecode.assign.Assigner;
+import io.moeagent.format.RouteRecordWriter;
+import io.moeagent.format.SchemaV1Writer;
 import net.openhft.chronicle.queue.ChronicleQueue;
+import net.openhft.chronicle.queue.ExcerptAppender;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -126,6 +129,10 @@ public class RecordBench {
     @Param({"recorder", "measured"})
     public String sink;
 
+    /** Whether the recorder consults the disk guard (issue 9); false measures the recorder as before. */
+    @Param({"true"})
+    public boolean guarded;
+
     private Path dir;
     private ChronicleQueue queue;
     private Selector[] woven;
@@ -133,6 +140,8 @@ public class RecordBench {
     private BenchStep[] steps;
     private int call;
     private BenchSelection selection;
+    private ExcerptAppender appender;
+    private RouteRecordWriter writer;
 
     @Setup(Level.Trial)
     public void weave() throws Exception {
@@ -167,14 +176,20 @@ public class RecordBench {
         } catch (io.moeagent.config.ConfigException e) {
             throw new IllegalStateException(e);
         }
-        queue = QueueFiles.open(dir, config.rollCycle(), 0);
-        RouteRecorder recorder = new RouteRecorder(config, queue, "bench");
+        // as the agent opens it: with the disk guard consulted before, and told after, every record
+        // (guarded=false: as before issue 9, to measure what the guard costs)
+        DiskGuard guard = guarded ? DiskGuard.beforeOpen(dir, 0, config.rollCycle()) : null;
+        queue = QueueFiles.open(dir, config.rollCycle(), 0, guard);
+        RouteRecorder recorder = new RouteRecorder(config, queue, "bench", guard);
         RouteBridge.sink = sink.equals("measured") ? new MeasuredSink(recorder, recorder.stats, 0) : recorder;
+        appender = queue.createAppender();
+        writer = new RouteRecordWriter(appender);
     }
 
     @TearDown(Level.Iteration)
     public void closeQueue() throws IOException {
         RouteBridge.sink = null;
+        appender.close();
         queue.close();
         try (Stream<Path> s = Files.walk(dir)) {
             s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -189,6 +204,27 @@ public class RecordBench {
         BenchStep step = steps[(call / LAYERS) & 1];
         call++;
         return woven[layer].selectExperts(null, step);
+    }
+
+    /**
+     * Issue 9, before the checksum: one route record (25 x top-4 with weights) through the schema-1 encoder
+     * ({@link SchemaV1Writer}: no run id, no CRC, arrays copied straight into the mapped file).
+     */
+    @Benchmark
+    public int routeRecordV1NoCrc() {
+        SchemaV1Writer.writeRoute(appender, call, call++ % LAYERS, tokens, k, selection.expertIds,
+                selection.weights);
+        return call;
+    }
+
+    /**
+     * Issue 9, after: the same route through the schema-2 encoder the agent uses ({@link RouteRecordWriter}: run
+     * id, assembled in a direct buffer, CRC32C over the record, then one copy into the mapped file).
+     */
+    @Benchmark
+    public long routeRecordV2Crc() {
+        return writer.writeRoute(7L, call, call++ % LAYERS, tokens, k, selection.expertIds, selection.weights,
+                false);
     }
 
     /** The same call without advice: subtract it from {@link #adviceAndRecord}. */

@@ -1,7 +1,6 @@
 package io.moeagent.agent.boot;
 
 import java.lang.instrument.Instrumentation;
-import java.lang.reflect.Method;
 
 /**
  * Premain-, Agent- and Main-Class of moe-agent.jar. Uses JDK types only: when recording is off, nothing but this
@@ -48,7 +47,7 @@ public final class AgentBoot {
                 String options = cmd.length() > "attach;".length() ? cmd.substring("attach;".length()) : "";
                 invoke("start", options, inst, true, System.getenv(ENV_VAR));
             } else {
-                System.setProperty(PROP_MESSAGE, "unknown agent command '" + cmd + "'");
+                System.setProperty(PROP_MESSAGE, BootLines.line("unknown agent command " + BootLines.quote(cmd)));
             }
         } catch (Throwable t) {
             fail(t);
@@ -65,7 +64,8 @@ public final class AgentBoot {
             return false;
         }
         String v = value.trim();
-        return !(v.isEmpty() || v.equals("0") || v.equalsIgnoreCase("false"));
+        return !(v.isEmpty() || v.equals("0") || v.equalsIgnoreCase("false") || v.equalsIgnoreCase("off")
+                || v.equalsIgnoreCase("no"));
     }
 
     private static synchronized void invoke(String method, String options, Instrumentation inst, boolean attached,
@@ -76,22 +76,20 @@ public final class AgentBoot {
             }
             coreLoader = CoreLoader.create(inst);
         }
-        Class<?> core = Class.forName(CORE, true, coreLoader);
+        // only now is the bridge, and with it the typed AgentControl, on the bootstrap class path
         if (method.equals("start")) {
             String version = AgentBoot.class.getPackage().getImplementationVersion();
-            Method m = core.getMethod("start", String.class, Instrumentation.class, boolean.class, String.class,
-                    String.class);
-            m.invoke(null, options, inst, attached, env, version == null ? "dev" : version);
+            CoreCalls.start(coreLoader, options, inst, attached, env, version == null ? "dev" : version);
         } else {
-            core.getMethod("stop").invoke(null);
+            CoreCalls.stop(coreLoader);
         }
     }
 
     private static void fail(Throwable t) {
         Throwable cause = t instanceof java.lang.reflect.InvocationTargetException && t.getCause() != null
                 ? t.getCause() : t;
-        String msg = "moe-agent: could not start (" + cause.getClass().getSimpleName() + ": " + cause.getMessage()
-                + "); the host runs without recording";
+        String msg = BootLines.line("could not start (" + cause.getClass().getSimpleName() + ": "
+                + cause.getMessage() + "); the host runs without recording");
         System.setProperty(PROP_MESSAGE, msg);
         System.err.println(msg);
     }

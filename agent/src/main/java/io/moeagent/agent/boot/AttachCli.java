@@ -44,26 +44,26 @@ final class AttachCli {
             case "attach":
             case "detach":
                 if (args.length < 2 || args.length > 3 || (args[0].equals("detach") && args.length != 2)) {
-                    err.println("moe-agent: " + args[0] + " needs a PID" + (args[0].equals("attach")
+                    err.println("moe-agent: " + BootLines.quote(args[0]) + " needs a PID" + (args[0].equals("attach")
                             ? " and optionally one argument of options" : "") + System.lineSeparator() + USAGE_TEXT);
                     return USAGE;
                 }
                 if (!args[1].matches("\\d{1,10}")) {
-                    err.println("moe-agent: '" + args[1] + "' is not a process id; run 'java -jar moe-agent.jar list'"
+                    err.println("moe-agent: " + BootLines.quote(args[1]) + " is not a process id; run 'java -jar moe-agent.jar list'"
                             + " to see the JVMs you can attach to");
                     return USAGE;
                 }
                 return args[0].equals("attach") ? attach(args[1], args.length == 3 ? args[2] : "", out, err)
                         : detach(args[1], out, err);
             default:
-                err.println("moe-agent: unknown command '" + args[0] + "'" + System.lineSeparator() + USAGE_TEXT);
+                err.println("moe-agent: unknown command " + BootLines.quote(args[0]) + System.lineSeparator() + USAGE_TEXT);
                 return USAGE;
         }
     }
 
     private static int attach(String pid, String options, PrintStream out, PrintStream err) {
         if (options.contains(";")) {
-            err.println("moe-agent: options must not contain ';' (got '" + options + "')");
+            err.println("moe-agent: options must not contain ';' (got " + BootLines.quote(options) + ")");
             return USAGE;
         }
         VirtualMachine vm = connect(pid, err);
@@ -83,7 +83,7 @@ final class AttachCli {
                 out.println("moe-agent: JVM " + pid + " is recording to " + p.getProperty("moe.agent.queue"));
                 return OK;
             }
-            err.println(p.getProperty(AgentBoot.PROP_MESSAGE, "moe-agent: JVM " + pid + " did not start recording"));
+            err.println(BootLines.line(p.getProperty(AgentBoot.PROP_MESSAGE, "JVM " + pid + " did not start recording")));
             return REFUSED;
         } catch (AgentLoadException | AgentInitializationException | IOException e) {
             err.println("moe-agent: loading the agent into JVM " + pid + " failed: " + e.getMessage());

@@ -24,11 +24,16 @@ import java.util.Map;
 import java.util.Set;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import java.util.zip.CRC32;
 
 /**
  * Builds the agent's isolated class loader: the nested jars of moe-agent.jar (the agent's code, ByteBuddy,
- * Chronicle) extracted once to a versioned temp folder and loaded by a URLClassLoader whose parent is the platform
+ * Chronicle) extracted once to a versioned folder in a directory only this user can write ({@link PrivateDir}:
+ * created 0700, owner and mode checked at every start), each jar checked against the size and CRC-32 that
+ * moe-agent.jar's own directory records for it before it is used, and loaded by a URLClassLoader whose parent is the platform
  * loader, so nothing of it is visible to, or clashes with, the host. The bridge jar goes on the bootstrap class
  * path, and java.base opens to this loader only the packages Chronicle reaches into, so the host needs no flags.
  * Extracting a new build prunes other builds' folders unused for 7 days; on Java 24+ the JVM's warnings about the
@@ -55,7 +60,7 @@ final class CoreLoader {
 
     static ClassLoader create(Instrumentation inst) throws IOException {
         Path agentJar = ownJar();
-        Path dir = extractionDir(agentJar);
+        Path dir = extractionDir(agentJar, PrivateDir.forUser(Path.of(System.getProperty("java.io.tmpdir"))));
         List<URL> urls = new ArrayList<>();
         Path bridge = null;
         boolean extracted = false;
@@ -73,8 +78,11 @@ final class CoreLoader {
                 if (target == null) {
                     continue;
                 }
-                extracted |= !upToDate(e, target);
-                Path file = extract(jar, e, target);
+                Path file = target;
+                if (!upToDate(e, target)) {
+                    file = extract(jar, e, target);
+                    extracted = true;
+                }
                 if (name.equals(BRIDGE)) {
                     bridge = file;
                 } else {
@@ -99,6 +107,7 @@ final class CoreLoader {
     }
 
     /** Defines the bridge classes in the bootstrap loader through the agent's injector; false if it cannot. */
+    @SuppressWarnings("unchecked")
     private static boolean inject(ClassLoader loader, Path bridgeJar) {
         try (JarFile jar = new JarFile(bridgeJar.toFile())) {
             Map<String, byte[]> classes = new HashMap<>();
@@ -112,9 +121,10 @@ final class CoreLoader {
                     }
                 }
             }
-            Object ok = Class.forName("io.moeagent.agent.core.BridgeInjector", true, loader)
-                    .getMethod("inject", Map.class).invoke(null, classes);
-            return Boolean.TRUE.equals(ok) && bridgeVisible();
+            // typed through a JDK interface: the bridge, and its AgentControl, is not visible yet
+            Predicate<Map<String, byte[]>> injector = (Predicate<Map<String, byte[]>>) Class.forName(
+                    "io.moeagent.agent.core.BridgeInjector", true, loader).getDeclaredConstructor().newInstance();
+            return injector.test(classes) && bridgeVisible();
         } catch (Exception | LinkageError e) {
             return false;
         }
@@ -125,9 +135,11 @@ final class CoreLoader {
      * agent's libraries would trigger, out of the host's stderr (see JvmWarnings for what it does and its
      * trade-off). A no-op before Java 24. If it cannot, one line, and the agent goes on.
      */
+    @SuppressWarnings("unchecked")
     private static void quietJvmWarnings(ClassLoader loader) {
         try {
-            Object why = Class.forName(JVM_WARNINGS, true, loader).getMethod("quiet").invoke(null);
+            String why = ((Supplier<String>) Class.forName(JVM_WARNINGS, true, loader).getDeclaredConstructor()
+                    .newInstance()).get();
             if (why != null) {
                 System.err.println("moe-agent: cannot keep the JVM's warnings about the agent's libraries quiet ("
                         + why + ")");
@@ -166,13 +178,14 @@ final class CoreLoader {
         }
     }
 
-    /** One folder per agent build (size and time stamp of the jar), shared by every JVM using that build. */
-    private static Path extractionDir(Path agentJar) throws IOException {
-        String user = System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9_.-]", "_");
+    /**
+     * One folder per agent build (size and time stamp of the jar) inside the user's private directory, shared by
+     * every JVM of this user running that build.
+     */
+    static Path extractionDir(Path agentJar, Path privateDir) throws IOException {
         String key = Long.toHexString(Files.size(agentJar)) + "-"
                 + Long.toHexString(Files.getLastModifiedTime(agentJar).toMillis());
-        Path dir = Path.of(System.getProperty("java.io.tmpdir"), "moe-agent-" + user, key);
-        Files.createDirectories(dir);
+        Path dir = PrivateDir.child(privateDir, key);
         try {
             // "in use" for pruning: every JVM that starts this build refreshes the folder's time stamp
             Files.setLastModifiedTime(dir, FileTime.from(Instant.now()));
@@ -232,28 +245,49 @@ final class CoreLoader {
         });
     }
 
-    private static boolean upToDate(JarEntry e, Path target) {
+    /**
+     * Whether {@code target} is a regular file (not a link) holding exactly the entry's bytes: same size and the
+     * CRC-32 that the agent jar's central directory records for the entry. CRC-32 is no cryptographic hash; it
+     * does not need to be one here, because only this user (or root) can write the private directory, and either
+     * could as well replace moe-agent.jar itself. It catches stale, cut or otherwise different files.
+     */
+    static boolean upToDate(JarEntry e, Path target) {
         try {
-            return Files.isRegularFile(target) && Files.size(target) == e.getSize();
+            if (!Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) || Files.size(target) != e.getSize()
+                    || e.getCrc() < 0) {
+                return false;
+            }
+            CRC32 crc = new CRC32();
+            byte[] buf = new byte[64 << 10];
+            try (InputStream in = Files.newInputStream(target, LinkOption.NOFOLLOW_LINKS)) {
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    crc.update(buf, 0, n);
+                }
+            }
+            return crc.getValue() == e.getCrc();
         } catch (IOException | RuntimeException ex) {
             return false;
         }
     }
 
     private static Path extract(JarFile jar, JarEntry e, Path target) throws IOException {
-        if (upToDate(e, target)) {
-            return target;
-        }
         // write beside, then rename: JVMs starting at the same time never see a half-written jar
         Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".part");
         try (InputStream in = jar.getInputStream(e)) {
             Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
         }
+        if (PrivateDir.temporary) {
+            target.toFile().deleteOnExit();
+        }
+        if (!upToDate(e, tmp)) {
+            Files.deleteIfExists(tmp);
+            throw new IOException("extracting " + e.getName() + " from moe-agent.jar gave different bytes");
+        }
         try {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException ex) {
             Files.deleteIfExists(tmp);
-            if (!Files.isRegularFile(target)) {
+            if (!upToDate(e, target)) {
                 throw ex;
             }
         }

@@ -5,11 +5,13 @@ package io.moeagent.agent.bridge;
  * the same class, and it uses JDK types only. The recorder plugs itself in as {@link #sink}; null means off.
  */
 public final class RouteBridge {
+    /** Scope kinds, in the order of {@code io.moeagent.config.ValuePath.Scope}. */
+    public static final int REQUEST = 0;
+    public static final int STEP = 1;
+    public static final int LAYER = 2;
+
     /** The active recorder, or null; read once per call so detaching mid-call is safe. */
     public static volatile RouteSink sink;
-
-    /** Receiver of the innermost running layer method (pointcut.layer-method), per thread. */
-    private static final ThreadLocal<Object> ENCLOSING = new ThreadLocal<>();
 
     private RouteBridge() {
     }
@@ -21,18 +23,16 @@ public final class RouteBridge {
         }
     }
 
-    /** Makes {@code receiver} the enclosing object; returns the previous one, to be restored at exit. */
-    public static Object enterLayer(Object receiver) {
-        Object previous = ENCLOSING.get();
-        ENCLOSING.set(receiver);
-        return previous;
+    /** Enters a scope; returns the token for {@link #exitScope} (null when not recording). */
+    public static Object enterScope(int scope, Object self, Object[] arguments) {
+        RouteSink s = sink;
+        return s == null ? null : s.enterScope(scope, self, arguments);
     }
 
-    public static void exitLayer(Object previous) {
-        ENCLOSING.set(previous);
-    }
-
-    public static Object enclosing() {
-        return ENCLOSING.get();
+    public static void exitScope(int scope, Object token) {
+        RouteSink s = sink;
+        if (s != null && token != null) {
+            s.exitScope(scope, token);
+        }
     }
 }

@@ -10,4 +10,14 @@ public interface RouteSink {
      * @param result   the method's return value
      */
     void onSelection(Object self, Object argument, Object result);
+
+    /**
+     * Called from advice when a scope method (request, step or layer, see {@link RouteBridge#REQUEST}) is entered.
+     *
+     * @return a token handed back to {@link #exitScope}, or null when nothing was entered
+     */
+    Object enterScope(int scope, Object self, Object[] arguments);
+
+    /** Called from advice when the scope method returns or throws, with the token its entry returned. */
+    void exitScope(int scope, Object token);
 }

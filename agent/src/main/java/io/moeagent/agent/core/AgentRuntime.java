@@ -1,8 +1,12 @@
 package io.moeagent.agent.core;
 
+import io.moeagent.agent.bridge.AgentControl;
+import io.moeagent.agent.bridge.AgentLines;
 import io.moeagent.agent.bridge.RouteBridge;
 import io.moeagent.config.AgentConfig;
 import io.moeagent.config.ConfigException;
+import io.moeagent.config.MetaFacts;
+import io.moeagent.config.MethodRef;
 import io.moeagent.config.Pointcuts;
 import io.moeagent.config.ValuePath;
 import java.io.IOException;
@@ -23,6 +27,7 @@ import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.agent.builder.ResettableClassFileTransformer;
 import net.bytebuddy.asm.Advice;
+import net.bytebuddy.asm.AsmVisitorWrapper;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.dynamic.scaffold.TypeValidation;
@@ -36,7 +41,7 @@ import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.not;
 
 /**
- * Starts and stops recording in this JVM (called reflectively by the boot class, in the agent's class loader).
+ * Starts and stops recording in this JVM (called by the boot class through the bridge's {@link AgentControl}).
  * Start: validate the configuration, open the queue, plug the recorder into the bridge, weave the advice
  * (retransforming classes already loaded). Stop: recorder off, bridge cleared, bytecode reset through the
  * Instrumentation used at install, then the queue flushed and closed. Nothing here throws into the host.
@@ -56,8 +61,26 @@ public final class AgentRuntime {
     private static final AtomicInteger transformErrors = new AtomicInteger();
     /** Names of the classes woven since the last start, so that stop can tell whether reset restored them all. */
     static final Set<String> woven = ConcurrentHashMap.newKeySet();
+    /** Classes woven by the pointcut's selection method since the last start (the "nothing matched" note). */
+    private static final AtomicInteger wovenThisStart = new AtomicInteger();
+
+    /** How long detach and exit wait for host calls still inside a record before closing the queue. */
+    static final long DRAIN_MILLIS = 2_000;
 
     private AgentRuntime() {
+    }
+
+    /** The boot class's typed entry point, found through {@link java.util.ServiceLoader}. */
+    public static final class Control implements AgentControl {
+        @Override
+        public void start(String options, Instrumentation inst, boolean attached, String env, String agentVersion) {
+            AgentRuntime.start(options, inst, attached, env, agentVersion);
+        }
+
+        @Override
+        public void stop() {
+            AgentRuntime.stop();
+        }
     }
 
     public static synchronized void start(String options, Instrumentation inst, boolean attached, String env,
@@ -78,6 +101,7 @@ public final class AgentRuntime {
                                                String agentVersion) {
         try {
             if (recorder != null) {
+                // recording goes on: say so, and leave moe.agent.recording=true for the next detach
                 message("moe-agent: already recording to " + config.queueDir() + "; detach first", true);
                 return;
             }
@@ -87,24 +111,32 @@ public final class AgentRuntime {
                 c = AgentConfig.parse(options, attached ? null : env, Path.of("").toAbsolutePath());
                 boundArgument(c.pointcuts());
             } catch (ConfigException e) {
-                message("moe-agent: " + e.getMessage() + "; the host runs without recording", true);
+                notStarted("moe-agent: " + e.getMessage() + "; the host runs without recording");
+                return;
+            }
+            DiskGuard guard;
+            try {
+                guard = DiskGuard.beforeOpen(c.queueDir(), c.minFreeSpace(), c.rollCycle());
+            } catch (IOException | RuntimeException e) {
+                notStarted("moe-agent: " + e.getMessage() + "; the host runs without recording");
                 return;
             }
             ChronicleQueue q;
             try {
-                q = QueueFiles.open(c.queueDir(), c.rollCycle(), c.retention());
+                q = QueueFiles.open(c.queueDir(), c.rollCycle(), c.retention(), guard);
             } catch (IOException | RuntimeException e) {
-                message("moe-agent: cannot open the queue in " + c.queueDir() + " (" + e.getClass().getSimpleName()
-                        + ": " + e.getMessage() + "); the host runs without recording", true);
+                notStarted("moe-agent: cannot open the queue in " + c.queueDir() + " (" + e.getClass().getSimpleName()
+                        + ": " + e.getMessage() + "); the host runs without recording");
                 return;
             }
-            RouteRecorder r = new RouteRecorder(c, q, agentVersion);
+            RouteRecorder r = new RouteRecorder(c, q, agentVersion, guard);
             config = c;
             queue = q;
             recorder = r;
             reporter = StatsReporter.start(q, r.runId(), r.stats, r, c.spinNanos());
             RouteBridge.sink = reporter.sink();
             woven.clear();
+            wovenThisStart.set(0);
             transformer = install(c.pointcuts(), inst);
             installedWith = inst;
             if (!hookInstalled) {
@@ -116,10 +148,16 @@ public final class AgentRuntime {
             System.setProperty("moe.agent.recording", "true");
             message("moe-agent: recording to " + c.queueDir(), false);
         } catch (Throwable t) {
-            message("moe-agent: could not start (" + t.getClass().getSimpleName() + ": " + t.getMessage()
-                    + "); the host runs without recording", true);
+            notStarted("moe-agent: could not start (" + t.getClass().getSimpleName() + ": " + t.getMessage()
+                    + "); the host runs without recording");
             stopQuietly();
         }
+    }
+
+    /** A start that did not happen: one line, and moe.agent.recording=false (only ever with no recorder). */
+    private static void notStarted(String text) {
+        message(text, true);
+        System.setProperty("moe.agent.recording", "false");
     }
 
     /** Detach: stop the sink, reset the bytecode, then flush and close the queue. */
@@ -170,8 +208,11 @@ public final class AgentRuntime {
         }
         transformer = null;
         installedWith = null;
+        if (r != null) {
+            r.noteIfNothingRecorded(wovenThisStart.get());
+        }
         closeReporter(io.moeagent.format.RouteFormat.STATS_DETACH);
-        closeQueue();
+        drainAndClose(r);
         writeStats();
         recorder = null;
         System.setProperty("moe.agent.recording", "false");
@@ -256,44 +297,57 @@ public final class AgentRuntime {
         }
     }
 
-    private static void closeQueue() {
+    /**
+     * Waits for the host calls still inside a record to leave, closes their appenders, then the queue. If one is
+     * still inside after {@link #DRAIN_MILLIS} (a host thread stopped in the debugger, say), the queue stays
+     * open, because closing it would unmap the file under that thread: one line says so.
+     */
+    private static void drainAndClose(RouteRecorder r) {
         ChronicleQueue q = queue;
         queue = null;
         if (q == null) {
             return;
         }
         try {
-            // a host thread may be inside its last record; it finishes in microseconds
-            Thread.sleep(50);
+            if (r != null && !r.stopAndDrain(DRAIN_MILLIS)) {
+                AgentLines.print("a host thread is still inside a record after " + DRAIN_MILLIS + " ms; the queue"
+                        + " is left open (records written so far are whole)");
+                return;
+            }
             q.close();
         } catch (Throwable t) {
-            System.err.println("moe-agent: closing the queue failed (" + t.getMessage() + ")");
+            AgentLines.print("closing the queue failed (" + t.getMessage() + ")");
         }
     }
 
     private static synchronized void atExit() {
-        if (recorder != null) {
-            recorder.stop();
+        RouteRecorder r = recorder;
+        if (r != null) {
+            r.stop();
             RouteBridge.sink = null;
+            r.noteIfNothingRecorded(wovenThisStart.get());
             writeStats();
             closeReporter(io.moeagent.format.RouteFormat.STATS_EXIT);
             ChronicleQueue q = queue;
             queue = null;
-            if (q != null) {
+            // the JVM is going away: close only when no host thread is inside a record (others may still run)
+            if (q != null && r.stopAndDrain(DRAIN_MILLIS / 4)) {
                 try {
                     q.close();
                 } catch (Throwable ignored) {
-                    // the JVM is going away; every complete record is already in the mapped file
+                    // every complete record is already in the mapped file
                 }
             }
         }
     }
 
-    /** The one argument index the pointcuts read (the advice binds just that one), or -1. */
+    /** The one argument index of the selection method that the pointcuts read (the advice binds just that one), or -1. */
     static int boundArgument(Pointcuts p) throws ConfigException {
         TreeSet<Integer> used = new TreeSet<>();
-        for (ValuePath v : new ValuePath[] {p.ids(), p.weights(), p.tokens(), p.k(), p.layer(), p.step()}) {
-            if (v != null && v.root() == ValuePath.Root.ARGUMENT) {
+        MetaFacts m = p.meta();
+        for (Object o : new Object[] {p.ids(), p.weights(), p.tokens(), p.k(), p.layer(), p.position(), p.step(),
+                m.modelId(), m.engine(), m.engineVersion(), m.numExperts(), m.numLayers(), m.topK()}) {
+            if (o instanceof ValuePath v && v.root() == ValuePath.Root.ARGUMENT) {
                 used.add(v.argumentIndex());
             }
         }
@@ -304,6 +358,10 @@ public final class AgentRuntime {
         return used.isEmpty() ? -1 : used.first();
     }
 
+    /**
+     * Weaves the selection advice and the scope advice; one transformation per class, visiting each of its advised
+     * methods (a class may hold the router and scopes, e.g. a model class with both generate and forward).
+     */
     private static ResettableClassFileTransformer install(Pointcuts p, Instrumentation inst) throws ConfigException {
         int arg = boundArgument(p);
         Advice.WithCustomMapping mapping = Advice.withCustomMapping();
@@ -311,23 +369,36 @@ public final class AgentRuntime {
                 ? mapping.bind(BoundArgument.class, new Advice.OffsetMapping.ForArgument.Unresolved(
                         TypeDescription.Generic.OBJECT, true, Assigner.Typing.DYNAMIC, arg, true))
                 : mapping.bind(BoundArgument.class, NullConstant.INSTANCE, TypeDescription.Generic.OBJECT);
-        Advice selection = mapping.to(SelectionAdvice.class);
-        AgentBuilder.Identified.Extendable builder = new AgentBuilder.Default(
-                new ByteBuddy().with(TypeValidation.DISABLED))
+        Map<String, List<AsmVisitorWrapper>> visitors = new LinkedHashMap<>();
+        visitors.computeIfAbsent(p.className(), c -> new ArrayList<>())
+                .add(mapping.to(SelectionAdvice.class).on(named(p.methodName()).and(not(isAbstract()))));
+        int[] kinds = {RouteBridge.REQUEST, RouteBridge.STEP, RouteBridge.LAYER};
+        MethodRef[] scopes = {p.scopes().request(), p.scopes().step(), p.scopes().layer()};
+        for (int i = 0; i < kinds.length; i++) {
+            if (scopes[i] != null) {
+                Advice scope = Advice.withCustomMapping().bind(ScopeKind.class, (Object) kinds[i]).to(ScopeAdvice.class);
+                visitors.computeIfAbsent(scopes[i].className(), c -> new ArrayList<>())
+                        .add(scope.on(named(scopes[i].methodName()).and(not(isAbstract()))));
+            }
+        }
+        AgentBuilder.Identified.Extendable builder = null;
+        AgentBuilder base = new AgentBuilder.Default(new ByteBuddy().with(TypeValidation.DISABLED))
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
                 .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
-                .with(new Counting())
-                .type(named(p.className()))
-                .transform((DynamicType.Builder<?> b, TypeDescription type, ClassLoader loader, JavaModule module,
-                            java.security.ProtectionDomain pd) ->
-                        b.visit(selection.on(named(p.methodName()).and(not(isAbstract())))));
-        if (p.layerMethod() != null) {
-            Advice scope = Advice.to(LayerScopeAdvice.class);
-            builder = builder.type(named(p.layerMethodClass()))
-                    .transform((DynamicType.Builder<?> b, TypeDescription type, ClassLoader loader, JavaModule module,
-                                java.security.ProtectionDomain pd) ->
-                            b.visit(scope.on(named(p.layerMethodName()).and(not(isAbstract())))));
+                .with(new Counting());
+        for (Map.Entry<String, List<AsmVisitorWrapper>> e : visitors.entrySet()) {
+            List<AsmVisitorWrapper> list = e.getValue();
+            AgentBuilder.Transformer t = (DynamicType.Builder<?> b, TypeDescription type, ClassLoader loader,
+                                          JavaModule module, java.security.ProtectionDomain pd) -> {
+                DynamicType.Builder<?> out = b;
+                for (AsmVisitorWrapper v : list) {
+                    out = out.visit(v);
+                }
+                return out;
+            };
+            builder = builder == null ? base.type(named(e.getKey())).transform(t)
+                    : builder.type(named(e.getKey())).transform(t);
         }
         return builder.installOn(inst);
     }
@@ -338,6 +409,10 @@ public final class AgentRuntime {
         public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
                                      DynamicType dynamicType) {
             transformations.incrementAndGet();
+            AgentConfig c = config;
+            if (c != null && type.getName().equals(c.pointcuts().className())) {
+                wovenThisStart.incrementAndGet();
+            }
             woven.add(type.getName());
             System.setProperty("moe.agent.transformations", Integer.toString(transformations.get()));
         }
@@ -347,7 +422,7 @@ public final class AgentRuntime {
                             Throwable throwable) {
             transformErrors.incrementAndGet();
             System.setProperty("moe.agent.transformErrors", Integer.toString(transformErrors.get()));
-            System.err.println("moe-agent: cannot instrument " + typeName + " (" + throwable + "); it is not recorded");
+            AgentLines.print("cannot instrument " + typeName + " (" + throwable + "); it is not recorded");
         }
     }
 
@@ -363,16 +438,16 @@ public final class AgentRuntime {
         try (Writer w = Files.newBufferedWriter(Path.of(file))) {
             p.store(w, "moe-agent counters");
         } catch (IOException e) {
-            System.err.println("moe-agent: cannot write " + file + " (" + e.getMessage() + ")");
+            AgentLines.print("cannot write " + file + " (" + e.getMessage() + ")");
         }
     }
 
     /** The attach CLI reads the outcome from the target's system properties; errors also go to stderr. */
     private static void message(String text, boolean error) {
-        System.setProperty("moe.agent.message", text);
+        String line = AgentLines.line(text);
+        System.setProperty("moe.agent.message", line);
         if (error) {
-            System.setProperty("moe.agent.recording", "false");
-            System.err.println(text);
+            System.err.println(line);
         }
     }
 }

@@ -16,6 +16,8 @@ final class AgentStats {
     static final int RUNNING = 0;
     static final int CAP = 1;
     static final int ERROR = 2;
+    /** The disk guard refused a record: the file system was below min-free-space. */
+    static final int DISK = 3;
 
     final LongAdder nanosInside = new LongAdder();
     final LongAdder recordedCalls = new LongAdder();
@@ -23,6 +25,7 @@ final class AgentStats {
     final LongAdder bytes = new LongAdder();
     final LongAdder droppedCap = new LongAdder();
     final LongAdder droppedError = new LongAdder();
+    final LongAdder droppedDisk = new LongAdder();
     /** The longest call; written only when a call is longer than all before (rare after the first calls). */
     private final LongAccumulator maxCallNanos = new LongAccumulator(Math::max, 0);
     private volatile long maxSeen;
@@ -102,6 +105,7 @@ final class AgentStats {
         switch (stoppedBy) {
             case CAP -> droppedCap.increment();
             case ERROR -> droppedError.increment();
+            case DISK -> droppedDisk.increment();
             default -> { } // stopped by detach or exit: not a drop
         }
     }
@@ -115,7 +119,7 @@ final class AgentStats {
         // read the time before the calls, so that a reader never sees more time than the calls it counts took
         long inside = nanosInside.sum();
         return new StatsRecord(reason, System.currentTimeMillis(), System.nanoTime() - startNanos, calls(),
-                recordedCalls.sum(), inside, records.sum(), bytes.sum(), droppedCap.sum(), 0,
+                recordedCalls.sum(), inside, records.sum(), bytes.sum(), droppedCap.sum(), droppedDisk.sum(),
                 droppedError.sum(), extra());
     }
 

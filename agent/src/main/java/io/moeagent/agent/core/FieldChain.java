@@ -7,8 +7,9 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 
 /**
- * Reads a dotted field path ({@code a.b.c}, possibly empty) from an object. The path is resolved to one composed
- * MethodHandle per receiver class, the first time that class is seen; later calls only compare the class.
+ * Reads a dotted path of instance fields and no-argument methods ({@code a.b().c}, possibly empty) from an object.
+ * The path is resolved to one composed MethodHandle per receiver class, the first time that class is seen; later
+ * calls only compare the class. Each later segment is looked up on the declared type of the one before.
  */
 final class FieldChain {
     private static final MethodType OBJ = MethodType.methodType(Object.class, Object.class);
@@ -110,15 +111,53 @@ final class FieldChain {
         MethodHandle chain = null;
         Class<?> current = type;
         for (String name : fields) {
-            Field f = find(current, name);
-            f.setAccessible(true);
-            MethodHandle getter = MethodHandles.lookup().unreflectGetter(f);
+            MethodHandle getter;
+            if (name.endsWith("()")) {
+                java.lang.reflect.Method m = findMethod(current, name.substring(0, name.length() - 2));
+                getter = MethodHandles.lookup().unreflect(m);
+                current = m.getReturnType();
+            } else {
+                Field f = find(current, name);
+                f.setAccessible(true);
+                getter = MethodHandles.lookup().unreflectGetter(f);
+                current = f.getType();
+            }
             getter = getter.asType(getter.type().changeParameterType(0, Object.class));
             chain = chain == null ? getter
                     : MethodHandles.filterReturnValue(chain.asType(chain.type().changeReturnType(Object.class)), getter);
-            current = f.getType();
         }
         return chain;
+    }
+
+    /**
+     * A no-argument instance method, declared anywhere up the class hierarchy; made accessible, or, where the JDK's
+     * modules refuse that (a public method of a JDK class), taken from a public declaring type.
+     */
+    private java.lang.reflect.Method findMethod(Class<?> type, String name) throws NoSuchMethodException {
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+            for (java.lang.reflect.Method m : c.getDeclaredMethods()) {
+                if (m.getName().equals(name) && m.getParameterCount() == 0 && !Modifier.isStatic(m.getModifiers())
+                        && m.getReturnType() != void.class) {
+                    try {
+                        m.setAccessible(true);
+                        return m;
+                    } catch (RuntimeException notOpen) {
+                        try {
+                            return type.getMethod(name);
+                        } catch (NoSuchMethodException e) {
+                            throw new NoSuchMethodException(description + ": " + type.getName() + "." + name
+                                    + "() is not accessible");
+                        }
+                    }
+                }
+            }
+        }
+        try {
+            return type.getMethod(name); // a default method of an interface
+        } catch (NoSuchMethodException e) {
+            throw new NoSuchMethodException(description + ": " + type.getName() + " has no no-argument method '"
+                    + name + "()'");
+        }
     }
 
     private Field find(Class<?> type, String name) throws NoSuchFieldException {

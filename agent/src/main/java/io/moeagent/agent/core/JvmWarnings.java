@@ -2,6 +2,7 @@ package io.moeagent.agent.core;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.util.function.Supplier;
 
 /**
  * Keeps the two Java 24+ start-up warnings that the agent's own libraries would trigger out of the host's stderr,
@@ -31,11 +32,18 @@ import java.lang.reflect.Method;
  * choice keeps its full effect (with {@code deny} the agent may then fail to start, with its one line). Before
  * Java 24 neither warning exists and this does nothing.
  */
-public final class JvmWarnings {
+public final class JvmWarnings implements Supplier<String> {
     /** First feature release with both warnings (JEP 472 for System::load, JEP 498 for Unsafe). */
     static final int FIRST_RELEASE = 24;
 
-    private JvmWarnings() {
+    /** For the boot class, which calls {@link #get} typed as a JDK Supplier (before the bridge exists). */
+    public JvmWarnings() {
+    }
+
+    /** {@link #quiet()}. */
+    @Override
+    public String get() {
+        return quiet();
     }
 
     /** Returns null when done (or nothing to do), else why it could not be done; never throws. */

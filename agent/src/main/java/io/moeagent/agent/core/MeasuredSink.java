@@ -32,6 +32,27 @@ final class MeasuredSink implements RouteSink {
         }
     }
 
+    /** Scope advice (engines with request/step/layer scopes): its time counts as time inside, not as a call. */
+    @Override
+    public Object enterScope(int scope, Object self, Object[] arguments) {
+        long start = System.nanoTime();
+        try {
+            return inner.enterScope(scope, self, arguments);
+        } finally {
+            stats.nanosInside.add(System.nanoTime() - start);
+        }
+    }
+
+    @Override
+    public void exitScope(int scope, Object token) {
+        long start = System.nanoTime();
+        try {
+            inner.exitScope(scope, token);
+        } finally {
+            stats.nanosInside.add(System.nanoTime() - start);
+        }
+    }
+
     private void spin() {
         long until = System.nanoTime() + spinNanos;
         while (System.nanoTime() - until < 0) {

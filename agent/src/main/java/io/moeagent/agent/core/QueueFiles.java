@@ -20,6 +20,14 @@ final class QueueFiles {
     }
 
     static ChronicleQueue open(Path dir, String rollCycle, int retention) throws IOException {
+        return open(dir, rollCycle, retention, null);
+    }
+
+    /**
+     * Opens the queue; with a {@code guard}, also lets it allocate what the first cycle file needs before any host
+     * thread writes (see {@link DiskGuard}). An IOException from the guard closes the queue again.
+     */
+    static ChronicleQueue open(Path dir, String rollCycle, int retention, DiskGuard guard) throws IOException {
         Files.createDirectories(dir);
         if (!Files.isWritable(dir)) {
             throw new IOException("queue directory " + dir + " is not writable");
@@ -40,8 +48,8 @@ final class QueueFiles {
                 .storeFileListener(listener)
                 .build();
         try {
-            createCycleFile(queue);
-        } catch (RuntimeException e) {
+            createCycleFile(queue, guard);
+        } catch (IOException | RuntimeException e) {
             queue.close();
             throw e;
         }
@@ -52,10 +60,14 @@ final class QueueFiles {
      * Creates and maps the current cycle file now, with a metadata document (readers skip those), so that the
      * host's first recorded call does not pay for it and an unwritable or full disk shows at start.
      */
-    private static void createCycleFile(ChronicleQueue queue) {
-        try (ExcerptAppender appender = queue.createAppender();
-             DocumentContext dc = appender.writingDocument(true)) {
-            dc.wire().bytes().writeByte((byte) 0);
+    private static void createCycleFile(ChronicleQueue queue, DiskGuard guard) throws IOException {
+        try (ExcerptAppender appender = queue.createAppender()) {
+            try (DocumentContext dc = appender.writingDocument(true)) {
+                dc.wire().bytes().writeByte((byte) 0);
+            }
+            if (guard != null) {
+                guard.afterOpen(appender);
+            }
         }
     }
 
@@ -68,8 +80,8 @@ final class QueueFiles {
                 Files.deleteIfExists(cycles.get(i));
             }
         } catch (IOException e) {
-            System.err.println("moe-agent: cannot prune old cycle files in " + dir + " (" + e.getMessage()
-                    + "); they are kept");
+            io.moeagent.agent.bridge.AgentLines.print("cannot prune old cycle files in " + dir + " ("
+                    + e.getMessage() + "); they are kept");
         }
     }
 }

@@ -1,9 +1,14 @@
 package io.moeagent.agent.core;
 
+import io.moeagent.agent.bridge.AgentLines;
+import io.moeagent.agent.bridge.RouteBridge;
 import io.moeagent.agent.bridge.RouteSink;
 import io.moeagent.config.AgentConfig;
 import io.moeagent.config.LayerSelection;
+import io.moeagent.config.MetaFacts;
 import io.moeagent.config.Pointcuts;
+import io.moeagent.config.Scopes;
+import io.moeagent.config.ValuePath;
 import io.moeagent.format.MetaRecord;
 import io.moeagent.format.RouteFormat;
 import io.moeagent.format.RouteRecordWriter;
@@ -19,17 +24,27 @@ import net.openhft.chronicle.queue.ChronicleQueue;
 import net.openhft.chronicle.queue.ExcerptAppender;
 
 /**
- * Turns selection-method exits into records: the meta record once (lazily, at the first recorded call), a step
- * record whenever a thread's step id changes, then one route record per recorded layer. One appender per thread;
- * arrays go to Chronicle as bulk copies straight from the host's objects, so after warm-up nothing is allocated.
- * Any failure stops recording with one stderr line; the host never sees an exception.
+ * Turns selection-method exits and scope entries/exits into records: the meta record once (at the first recorded
+ * call), a step record at a step's first route, then one route record per recorded layer and step. Router calls
+ * inside one layer scope call accumulate into one route record (rows in call order); without a layer scope each
+ * call is one record. Where a step begins: at the outermost call of {@code scope.step}; else when the engine's step
+ * context changes its id; else when a layer is not greater than the previous one. Without a step context the agent
+ * numbers requests (one per outermost {@code scope.request} call, else one per thread) and positions (a row's index
+ * within its request, or {@code pointcut.position} + row). One appender per thread; after warm-up nothing is
+ * allocated per row. Any failure stops recording with one stderr line; the host never sees an exception.
  */
 final class RouteRecorder implements RouteSink {
     private static final int HEADER = RouteFormat.DOCUMENT_HEADER;
+    /** After this many steps without a record, say so (and again never): a pointcut that matches nothing. */
+    static final long EARLY_NOTE_STEP = 16;
     private static final Set<String> META_KEYS = Set.of("model_id", "engine", "engine_version", "torch_version",
             "device", "dtype", "seed", "num_layers", "num_experts", "top_k", "moe_layers");
+    private static final int REQUEST = RouteBridge.REQUEST;
+    private static final int STEP = RouteBridge.STEP;
+    private static final int LAYER = RouteBridge.LAYER;
 
     private final ChronicleQueue queue;
+    private final DiskGuard guard;
     private final AgentConfig config;
     private final LayerSelection layers;
     private final int sampleEvery;
@@ -39,10 +54,18 @@ final class RouteRecorder implements RouteSink {
 
     private final ValueReader layer;
     private final ValueReader ids;
+    /** Weights as an array aligned with the ids, or null; {@link #gather} when they are per expert. */
     private final ValueReader weights;
+    private final WeightGather gather;
+    private final boolean recordWeights;
     private final ValueReader tokens;
     private final ValueReader k;
+    private final ValueReader position;
     private final ValueReader step;
+    private final boolean stepScope;
+    private final boolean requestScope;
+    private final boolean layerScope;
+    private final MetaFacts metaFacts;
     private final FieldChain stepId;
     private final FieldChain stepPrefill;
     private final FieldChain stepTokens;
@@ -61,19 +84,32 @@ final class RouteRecorder implements RouteSink {
     private final AtomicLong records = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
     /**
-     * Step ids in the queue are the agent's own, unique per queue: two engines (or threads) in one JVM may use the
-     * same step ids, and a reader joins routes to steps by id. The engine's ids only mark where a step begins.
+     * Step ids in the queue are the agent's own, unique per run: two engines (or threads) in one JVM may use the
+     * same step ids, and a reader joins routes to steps by (run, step). The engine's ids only mark where a step begins.
      */
     private final AtomicLong queueStepIds = new AtomicLong();
+    /** Request ids the agent numbers (engines without a step context). */
+    private final AtomicLong agentRequestIds = new AtomicLong();
     private final AtomicBoolean failed = new AtomicBoolean();
-    private final List<RouteRecordWriter> writers = new ArrayList<>();
-    private final ThreadLocal<ThreadState> threads = ThreadLocal.withInitial(ThreadState::new);
+    /** Every host thread's state, so that stop can wait for calls in flight and close their appenders. */
+    private final List<ThreadState> states = new ArrayList<>();
+    private final ThreadLocal<ThreadState> threads = ThreadLocal.withInitial(this::newThreadState);
+    /** Highest layer index any call reported (for the "nothing matched" note); racy, only grows in practice. */
+    private volatile int maxLayerSeen = Integer.MIN_VALUE;
+    private final AtomicBoolean noted = new AtomicBoolean();
     /** The session's own account (calls, time inside, records, bytes, drops), written by StatsReporter. */
     final AgentStats stats = new AgentStats();
 
-    /** Per host thread: its appender, its current step and scratch arrays for conversions. */
+    /** Per host thread: its appender, scopes, current request, step and route, and scratch arrays. */
     private static final class ThreadState {
+        /** True while the thread is inside one of the sink's entry points. */
+        volatile boolean inside;
+        /** Calls of the selection method by this thread (plain: only this thread writes it). */
+        long calls;
         RouteRecordWriter writer;
+        final ScopeTracker scopes = new ScopeTracker();
+        final RouteAccumulator route = new RouteAccumulator();
+        // the current step
         boolean hasStep;
         long stepId;
         long queueStepId;
@@ -81,11 +117,27 @@ final class RouteRecorder implements RouteSink {
         boolean stepWritten;
         int lastLayer;
         long localSteps;
+        Object stepObject;
+        /** Rows of the step's first route, or -1 before it. */
+        int stepRows = -1;
+        /** Position of the step's first row (agent numbering), read at its first router call. */
+        long stepStart;
+        boolean stepStartKnown;
+        // the current request (agent numbering)
+        long requestId = -1;
+        long requestRows;
+        long requestSteps;
         long[] longScratch = new long[0];
         int[] intScratch = new int[0];
     }
 
     RouteRecorder(AgentConfig config, ChronicleQueue queue, String agentVersion) {
+        this(config, queue, agentVersion, null);
+    }
+
+    /** @param guard the queue's disk guard (issue 9), consulted before every record; null = none (tests) */
+    RouteRecorder(AgentConfig config, ChronicleQueue queue, String agentVersion, DiskGuard guard) {
+        this.guard = guard;
         this.queue = queue;
         this.config = config;
         this.layers = config.layers();
@@ -96,11 +148,20 @@ final class RouteRecorder implements RouteSink {
         Pointcuts p = config.pointcuts();
         this.layer = new ValueReader("pointcut.layer", p.layer());
         this.ids = new ValueReader("pointcut.ids", p.ids());
-        this.weights = p.weights() == null || !config.recordWeights() ? null
-                : new ValueReader("pointcut.weights", p.weights());
+        // weights are read whenever the pointcuts name them: they order the rows even when weights=false
+        this.weights = p.weights() == null ? null : new ValueReader("pointcut.weights", p.weights());
+        this.gather = p.weights() != null && p.weights().gather()
+                ? new WeightGather("pointcut.weights=" + p.weights()) : null;
+        this.recordWeights = config.recordWeights();
         this.tokens = p.tokens() == null ? null : new ValueReader("pointcut.tokens", p.tokens());
         this.k = new ValueReader("pointcut.k", p.k());
+        this.position = p.position() == null ? null : new ValueReader("pointcut.position", p.position());
         this.step = p.step() == null ? null : new ValueReader("pointcut.step", p.step());
+        Scopes scopes = p.scopes();
+        this.stepScope = scopes.step() != null;
+        this.requestScope = scopes.request() != null;
+        this.layerScope = scopes.layer() != null;
+        this.metaFacts = p.meta();
         this.stepId = chain(p.stepId(), "pointcut.step-id");
         this.stepPrefill = chain(p.stepPrefill(), "pointcut.step-prefill");
         this.stepTokens = chain(p.stepTokens(), "pointcut.step-tokens");
@@ -130,64 +191,258 @@ final class RouteRecorder implements RouteSink {
     }
 
     @Override
+    public Object enterScope(int scope, Object self, Object[] arguments) {
+        if (!recording) {
+            return null;
+        }
+        ThreadState ts = null;
+        try {
+            ts = threads.get();
+            ts.inside = true;
+            if (!recording) {
+                return null;
+            }
+            ScopeTracker.Frame f = ts.scopes.enter(scope, self, arguments);
+            if (ScopeTracker.began(f)) {
+                if (scope == REQUEST) {
+                    endStep(ts);
+                    beginRequest(ts);
+                } else if (scope == STEP) {
+                    endStep(ts);
+                    beginAgentStep(ts);
+                }
+            }
+            return f;
+        } catch (Throwable t) {
+            fail("recording failed", t);
+            return null;
+        } finally {
+            if (ts != null) {
+                ts.inside = false;
+            }
+        }
+    }
+
+    @Override
+    public void exitScope(int scope, Object token) {
+        if (!(token instanceof ScopeTracker.Frame f) || !recording) {
+            return;
+        }
+        ThreadState ts = null;
+        try {
+            ts = threads.get();
+            ts.inside = true;
+            if (!recording || f.owner != ts.scopes || !ts.scopes.exit(f)) {
+                return;
+            }
+            if (scope == LAYER) {
+                flushRoute(ts);
+            } else if (scope == STEP) {
+                endStep(ts);
+            } else {
+                endStep(ts);
+                ts.requestId = -1;
+            }
+        } catch (Throwable t) {
+            fail("recording failed", t);
+        } finally {
+            if (ts != null) {
+                ts.inside = false;
+            }
+        }
+    }
+
+    /**
+     * A host thread's call: marked as inside (a volatile store on the thread's own state, no shared counter)
+     * before it looks at {@link #recording}, so that {@link #stopAndDrain} can wait for every call that might
+     * still touch the queue.
+     */
+    @Override
     public void onSelection(Object self, Object argument, Object result) {
         if (!recording) {
             stats.dropped();
             return;
         }
+        ThreadState ts = null;
         try {
-            record(self, argument, result);
+            ts = threads.get();
+            ts.inside = true;
+            if (recording) {
+                ts.calls++;
+                record(ts, self, argument, result);
+            }
         } catch (Throwable t) {
             fail("recording failed", t);
+        } finally {
+            if (ts != null) {
+                ts.inside = false;
+            }
         }
     }
 
-    private void record(Object self, Object argument, Object result) throws Throwable {
-        ThreadState ts = threads.get();
-        int layerIndex = layer.getInt(self, argument, result);
-        Object stepObject = null;
-        if (step != null) {
-            stepObject = step.get(self, argument, result);
-            long id = stepId.getLong(stepObject);
-            if (!ts.hasStep || id != ts.stepId) {
-                beginStep(ts, id, queueStepIds.getAndIncrement(), Math.floorMod(id, (long) sampleEvery) == 0);
+    private ThreadState newThreadState() {
+        ThreadState ts = new ThreadState();
+        synchronized (states) {
+            states.add(ts);
+        }
+        return ts;
+    }
+
+    private void record(ThreadState ts, Object self, Object argument, Object result) throws Throwable {
+        ScopeTracker sc = ts.scopes;
+        int layerIndex = layer.getInt(self, argument, result, sc);
+        if (layerIndex > maxLayerSeen) {
+            maxLayerSeen = layerIndex;
+        }
+        Object layerFrame = layerScope ? sc.outermost(LAYER) : null;
+        RouteAccumulator route = ts.route;
+        if (!route.continues(layerIndex, layerFrame)) {
+            flushRoute(ts);
+            if (step != null) {
+                Object stepObject = step.get(self, argument, result, sc);
+                long id = stepId.getLong(stepObject);
+                if (!ts.hasStep || id != ts.stepId) {
+                    beginStep(ts, id, queueStepIds.getAndIncrement(), Math.floorMod(id, (long) sampleEvery) == 0);
+                }
+                ts.stepObject = stepObject;
+            } else if (!(stepScope && sc.active(STEP)) && (!ts.hasStep || layerIndex <= ts.lastLayer)) {
+                // no step scope running and no step context: a layer that does not follow the previous one
+                // starts the next forward step
+                endStep(ts);
+                beginAgentStep(ts);
             }
-        } else if (!ts.hasStep || layerIndex <= ts.lastLayer) {
-            // no step context: a call whose layer does not follow the previous one starts the next forward step
-            long id = queueStepIds.getAndIncrement();
-            beginStep(ts, id, id, ts.localSteps++ % sampleEvery == 0);
+            ts.lastLayer = layerIndex;
+            if (step == null && !ts.stepStartKnown) {
+                ts.stepStart = position != null ? position.getInt(self, argument, result, sc) : -1;
+                ts.stepStartKnown = true;
+            }
         }
-        ts.lastLayer = layerIndex;
-        if (!ts.sampled || !layers.includes(layerIndex)) {
-            return;
+        if (ts.queueStepId == EARLY_NOTE_STEP && records.get() == 0) {
+            noteIfNothingRecorded(1);
         }
-        int topK = k.getInt(self, argument, result);
-        int[] expertIds = (int[]) ids.get(self, argument, result);
-        int rows = tokens != null ? tokens.getInt(self, argument, result) : expertIds.length / Math.max(topK, 1);
-        float[] w = weights == null ? null : (float[]) weights.get(self, argument, result);
-        if (topK < 1 || topK > RouteFormat.MAX_TOP_K || rows < 0 || expertIds.length < rows * topK
-                || (w != null && w.length < rows * topK)) {
+        boolean recorded = ts.sampled && layers.includes(layerIndex);
+        if (!recorded && (step != null || ts.stepRows >= 0)) {
+            return; // positions need only the rows of the step's first route
+        }
+        int topK = k.getInt(self, argument, result, sc);
+        int[] expertIds = (int[]) ids.get(self, argument, result, sc);
+        int rows = tokens != null ? tokens.getInt(self, argument, result, sc) : expertIds.length / Math.max(topK, 1);
+        Object w = weights == null ? null : weights.get(self, argument, result, sc);
+        float[] aligned = gather == null ? (float[]) w : null;
+        if (topK < 1 || topK > RouteFormat.MAX_TOP_K || rows < 0 || expertIds.length < (long) rows * topK
+                || (aligned != null && aligned.length < (long) rows * topK)) {
             fail("layer " + layerIndex + " returned an unusable selection ("
-                    + RouteRecordWriter.checkRoute(rows, topK, expertIds, w) + "); check the pointcut.* options", null);
+                    + RouteRecordWriter.checkRoute(rows, topK, expertIds, aligned) + "); check the pointcut.* options",
+                    null);
             return;
         }
-        RouteRecordWriter writer = ts.writer;
-        if (writer == null) {
-            writer = newWriter(ts);
+        if (!route.isOpen()) {
+            route.begin(layerIndex, topK, weights != null, layerFrame);
+        } else if (route.k() != topK) {
+            fail("layer " + layerIndex + " changed k from " + route.k() + " to " + topK + " inside one step", null);
+            return;
         }
-        if (!metaWritten) {
-            writeMeta(writer, stepObject);
+        if (!recorded) {
+            route.countOnly(rows);
+        } else if (!layerScope && gather == null && (aligned == null || RouteAccumulator.bestFirst(aligned, rows, topK))) {
+            // one call, one record, already best-first (or without weights): write straight from the engine's arrays
+            route.close();
+            writeRoute(ts, self, argument, result, layerIndex, rows, topK, expertIds, aligned, aligned == null);
+            return;
+        } else if (gather != null) {
+            int at = route.reserveRows(rows);
+            System.arraycopy(expertIds, 0, route.ids(), at, rows * topK);
+            gather.gather(w, expertIds, 0, rows * topK, route.weights(), at);
+            route.commitRows(rows);
+        } else {
+            int at = route.reserveRows(rows);
+            route.append(expertIds, aligned, rows);
+            if (aligned != null) {
+                RouteAccumulator.sortRows(route.ids(), route.weights(), at, rows, topK);
+            }
+        }
+        if (!metaWritten && recorded && !writeMeta(writer(ts), ts.stepObject, self, argument, result, topK)) {
+            return;
+        }
+        if (!layerScope) {
+            flushRoute(ts);
+        }
+    }
+
+    /** Writes the thread's open route, if any, with its step record first when the step has none yet. */
+    private void flushRoute(ThreadState ts) throws Throwable {
+        RouteAccumulator route = ts.route;
+        if (!route.isOpen()) {
+            return;
+        }
+        int rows = route.rows();
+        int layerIndex = route.layer();
+        boolean recorded = ts.sampled && layers.includes(layerIndex);
+        route.close();
+        if (ts.stepRows < 0) {
+            ts.stepRows = rows;
+        }
+        if (recorded && recording) {
+            writeRoute(ts, null, null, null, layerIndex, rows, route.k(), route.ids(),
+                    route.hasWeights() ? route.weights() : null, !route.hasWeights());
+        }
+    }
+
+    private void writeRoute(ThreadState ts, Object self, Object argument, Object result, int layerIndex, int rows,
+                            int topK, int[] expertIds, float[] w, boolean engineOrder) throws Throwable {
+        RouteRecordWriter writer = writer(ts);
+        if (!metaWritten && !writeMeta(writer, ts.stepObject, self, argument, result, topK)) {
+            return;
+        }
+        if (ts.stepRows < 0) {
+            ts.stepRows = rows;
         }
         if (!ts.stepWritten) {
-            if (!writeStep(ts, writer, stepObject, rows)) {
+            if (!writeStep(ts, writer, ts.stepObject, rows)) {
                 return;
             }
             ts.stepWritten = true;
         }
-        if (!reserve(HEADER + RouteFormat.routeRecordBytes(rows, topK, w != null))) {
+        float[] written = recordWeights ? w : null;
+        if (!reserve(HEADER + RouteFormat.routeRecordBytes(rows, topK, written != null))) {
             return;
         }
-        stats.recorded(writer.writeRoute(runId, ts.queueStepId, layerIndex, rows, topK, expertIds, w, false));
+        stats.recorded(writer.writeRoute(runId, ts.queueStepId, layerIndex, rows, topK, expertIds, written,
+                engineOrder));
+        written(writer);
+    }
+
+    private void written(RouteRecordWriter writer) {
+        if (guard != null) {
+            guard.written(writer.appender());
+        }
+    }
+
+    private RouteRecordWriter writer(ThreadState ts) {
+        return ts.writer != null ? ts.writer : newWriter(ts);
+    }
+
+    private void beginRequest(ThreadState ts) {
+        ts.requestId = agentRequestIds.getAndIncrement();
+        ts.requestRows = 0;
+        ts.requestSteps = 0;
+    }
+
+    /** A step the agent numbers (step scope, or no step context). */
+    private void beginAgentStep(ThreadState ts) {
+        long id = queueStepIds.getAndIncrement();
+        beginStep(ts, id, id, ts.localSteps++ % sampleEvery == 0);
+        ts.stepObject = null;
+    }
+
+    /** Ends the thread's current step: writes its open route and advances the request's positions. */
+    private void endStep(ThreadState ts) throws Throwable {
+        flushRoute(ts);
+        if (ts.hasStep && step == null && ts.stepRows > 0) {
+            ts.requestRows += ts.stepRows;
+            ts.requestSteps++;
+        }
+        ts.hasStep = false;
     }
 
     private static void beginStep(ThreadState ts, long engineStepId, long queueStepId, boolean sampled) {
@@ -197,13 +452,12 @@ final class RouteRecorder implements RouteSink {
         ts.sampled = sampled;
         ts.stepWritten = false;
         ts.lastLayer = Integer.MIN_VALUE;
+        ts.stepRows = -1;
+        ts.stepStartKnown = false;
     }
 
     private RouteRecordWriter newWriter(ThreadState ts) {
         RouteRecordWriter w = new RouteRecordWriter(queue.createAppender());
-        synchronized (writers) {
-            writers.add(w);
-        }
         ts.writer = w;
         return w;
     }
@@ -217,13 +471,20 @@ final class RouteRecorder implements RouteSink {
         int rows;
         boolean prefill;
         if (stepObject == null) {
-            // no step context: rows are known, their requests and positions are not (-1)
+            // no step context: the agent numbers requests and positions
             rows = routeRows;
+            if (ts.requestId < 0) {
+                beginRequest(ts); // no request scope (or a call outside it): one request per thread
+            }
+            long start = ts.stepStart >= 0 ? ts.stepStart : ts.requestRows;
             reqs = longScratch(ts, rows);
             pos = intScratch(ts, rows);
-            Arrays.fill(reqs, 0, rows, -1L);
-            Arrays.fill(pos, 0, rows, -1);
-            prefill = rows > 1;
+            for (int i = 0; i < rows; i++) {
+                reqs[i] = ts.requestId;
+                pos[i] = (int) (start + i);
+            }
+            // with a request scope, a request's first step is its prefill; without one, a step of several rows
+            prefill = requestScope ? ts.requestSteps == 0 : rows > 1;
         } else {
             rows = stepTokens != null ? stepTokens.getInt(stepObject) : routeRows;
             reqs = asLongs(ts, requestIds.get(stepObject), rows);
@@ -246,6 +507,7 @@ final class RouteRecorder implements RouteSink {
             return false;
         }
         stats.wrote(writer.writeStep(runId, ts.queueStepId, phase, rows, reqs, pos, toks, phases));
+        written(writer);
         return true;
     }
 
@@ -361,29 +623,89 @@ final class RouteRecorder implements RouteSink {
             capReached("max-bytes=" + maxBytes);
             return false;
         }
+        if (guard != null && !guard.admit(size)) {
+            stats.stopped(AgentStats.DISK);
+            stopped(guard.stopReason());
+            return false;
+        }
         return true;
     }
 
     private void capReached(String cap) {
-        recording = false;
         stats.stopped(AgentStats.CAP);
+        stopped(cap + " reached");
+    }
+
+    /** Recording off with one line: {@code why}, and that the queue keeps what it has. */
+    private void stopped(String why) {
+        recording = false;
         if (failed.compareAndSet(false, true)) {
-            System.err.println("moe-agent: " + cap + " reached; recording stopped, " + config.queueDir()
-                    + " keeps the records written so far");
+            AgentLines.print(why + "; recording stopped, " + config.queueDir() + " keeps the records written so far");
         }
     }
 
-    private void writeMeta(RouteRecordWriter writer, Object stepObject) throws Throwable {
+    /** False when a cap or the disk stopped recording before the meta record. */
+    private boolean writeMeta(RouteRecordWriter writer, Object stepObject, Object self, Object argument,
+                              Object result, int topK) throws Throwable {
         synchronized (metaLock) {
             if (metaWritten) {
-                return;
+                return true;
             }
             Map<?, ?> info = runInfo != null && stepObject != null && runInfo.get(stepObject) instanceof Map<?, ?> m
                     ? m : Map.of();
-            MetaRecord meta = meta(info);
-            reserve(HEADER + 256);
+            MetaRecord meta = meta(withConfiguredFacts(info, threads.get().scopes, self, argument, result, topK));
+            if (!reserve(HEADER + metaBytes(meta))) {
+                return false;
+            }
             stats.wrote(writer.writeMeta(meta));
+            written(writer);
             metaWritten = true;
+            return true;
+        }
+    }
+
+    /** An upper bound of the meta record's size: UTF-8 takes at most 3 bytes per char of these strings. */
+    static long metaBytes(MetaRecord m) {
+        long n = 128 + 4L * m.layersRecorded().length;
+        for (String s : new String[] {m.agentVersion(), m.modelId(), m.engine(), m.engineVersion(),
+            m.torchVersion(), m.javaVersion(), m.device(), m.dtype(), m.host(), m.configuration()}) {
+            n += 4 + 3L * s.length();
+        }
+        for (Map.Entry<String, String> e : m.extra().entrySet()) {
+            n += 8 + 3L * (e.getKey().length() + e.getValue().length());
+        }
+        return n + RouteFormat.CRC_BYTES;
+    }
+
+    /**
+     * The engine's run info, completed from the configuration's meta.* facts (read now, in the first recorded call)
+     * where it lacks them; top_k falls back to the call's k.
+     */
+    private Map<Object, Object> withConfiguredFacts(Map<?, ?> info, ScopeTracker sc, Object self, Object argument,
+                                                    Object result, int topK) throws Throwable {
+        Map<Object, Object> out = new LinkedHashMap<>(info);
+        putIfAbsent(out, "model_id", metaFacts.modelId(), sc, self, argument, result);
+        putIfAbsent(out, "engine", metaFacts.engine(), sc, self, argument, result);
+        putIfAbsent(out, "engine_version", metaFacts.engineVersion(), sc, self, argument, result);
+        putIfAbsent(out, "num_experts", metaFacts.numExperts(), sc, self, argument, result);
+        putIfAbsent(out, "num_layers", metaFacts.numLayers(), sc, self, argument, result);
+        putIfAbsent(out, "top_k", metaFacts.topK(), sc, self, argument, result);
+        if (!out.containsKey("top_k") && topK > 0) {
+            out.put("top_k", topK);
+        }
+        return out;
+    }
+
+    private void putIfAbsent(Map<Object, Object> out, String key, Object fact, ScopeTracker sc, Object self,
+                             Object argument, Object result) throws Throwable {
+        if (fact == null || (out.get(key) != null && !out.get(key).toString().isBlank())) {
+            return;
+        }
+        if (fact instanceof ValuePath path) {
+            ValueReader r = new ValueReader("meta." + key.replace('_', '-'), path);
+            out.put(key, path.isConstant() ? path.constant() : r.get(self, argument, result, sc));
+        } else {
+            out.put(key, fact);
         }
     }
 
@@ -461,13 +783,91 @@ final class RouteRecorder implements RouteSink {
         if (wasRecording && failed.compareAndSet(false, true)) {
             String cause = t == null ? "" : " (" + t.getClass().getSimpleName()
                     + (t.getMessage() == null ? "" : ": " + t.getMessage().lines().findFirst().orElse("")) + ")";
-            System.err.println("moe-agent: " + what + cause + "; recording stopped, the host continues");
+            AgentLines.print(what + cause + "; recording stopped, the host continues");
         }
     }
 
     /** Stops recording; calls already inside {@link #onSelection} finish their current record. */
     void stop() {
         recording = false;
+    }
+
+    /**
+     * Stops recording, waits up to {@code timeoutMillis} for every call inside the sink to leave, then closes every
+     * thread's appender and drops it from the thread's state (so that a host thread's thread-local keeps neither the
+     * appender nor the queue reachable). Returns false, closing nothing, when a call was still inside at the
+     * deadline: then the queue must not be closed either.
+     */
+    boolean stopAndDrain(long timeoutMillis) {
+        recording = false;
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        List<ThreadState> all;
+        synchronized (states) {
+            all = new ArrayList<>(states);
+        }
+        for (ThreadState ts : all) {
+            while (ts.inside) {
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                Thread.onSpinWait();
+                Thread.yield();
+            }
+        }
+        for (ThreadState ts : all) {
+            RouteRecordWriter w = ts.writer;
+            ts.writer = null;
+            ts.longScratch = new long[0];
+            ts.intScratch = new int[0];
+            if (w != null) {
+                try {
+                    w.appender().singleThreadedCheckDisabled(true);
+                    w.appender().close();
+                } catch (Throwable t) {
+                    // closing the queue releases what the appender held anyway
+                }
+            }
+        }
+        if (guard != null) {
+            guard.close();
+        }
+        return true;
+    }
+
+    /** Calls of the selection method seen so far (all threads; exact once they have left). */
+    long calls() {
+        long n = 0;
+        synchronized (states) {
+            for (ThreadState ts : states) {
+                n += ts.calls;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * When this recording session wrote nothing although it ran: one line saying why it may be and what was
+     * configured. {@code woven} is how many classes the pointcut matched. Said at most once.
+     */
+    void noteIfNothingRecorded(int woven) {
+        if (records.get() > 0 || failed.get() || !noted.compareAndSet(false, true)) {
+            return;
+        }
+        Pointcuts p = config.pointcuts();
+        String what;
+        long calls = calls();
+        if (woven == 0) {
+            what = "no loaded class matched pointcut.class=" + AgentLines.quote(p.className());
+        } else if (calls == 0) {
+            what = "pointcut.method=" + AgentLines.quote(p.methodName()) + " of " + AgentLines.quote(p.className())
+                    + " was never called";
+        } else {
+            int max = maxLayerSeen;
+            what = calls + " calls of " + p.className() + "#" + p.methodName() + " matched none of layers="
+                    + AgentLines.quote(layers.toString()) + (max >= 0 ? " (layers seen: 0.." + max + ")" : "")
+                    + (sampleEvery > 1 ? " at sample-every=" + sampleEvery : "");
+        }
+        AgentLines.print("nothing was recorded: " + what + "; check the agent options");
     }
 
     boolean isRecording() {

@@ -123,6 +123,105 @@ class RouteRecorderTest {
         assertTrue(allocated < 64 * 1024, allocated + " bytes allocated over " + calls + " recorded calls");
     }
 
+    /** Issue 9: tokens * k beyond Integer.MAX_VALUE used to wrap negative and pass the array-length check. */
+    @Test
+    void rowsTimesKThatOverflowsAnIntIsRefusedNotRead() throws Exception {
+        ChronicleQueue[] q = new ChronicleQueue[1];
+        RouteRecorder r = recorder("pointcut.tokens=return.tokens", q);
+        FixtureStep st = step(0, 4);
+        // 1_073_741_824 * 4 = 2^32: as an int, 0, which every array "covers"
+        FixtureSelection huge = new FixtureSelection(1 << 30, 4, new int[8], new float[8]);
+        String err = captureErr(() -> r.onSelection(new FixtureRouter(0, 4), st, huge));
+        q[0].close();
+        assertFalse(r.isRecording());
+        assertEquals(1, err.lines().count(), err);
+        assertTrue(err.contains("unusable selection"), err);
+        assertEquals(0, Routes.read(dir).routeRecords);
+    }
+
+    /** Issue 9: the meta record was written whatever max-bytes said; now it counts like every record. */
+    @Test
+    void theMetaRecordCountsAgainstTheCaps() throws Exception {
+        ChronicleQueue[] q = new ChronicleQueue[1];
+        RouteRecorder r = recorder("max-bytes=200", q);
+        FixtureStep st = step(0, 2);
+        FixtureRouter router = new FixtureRouter(0, 2);
+        String err = captureErr(() -> r.onSelection(router, st, router.selectExperts(null, st)));
+        q[0].close();
+        assertTrue(err.startsWith("moe-agent: max-bytes=200 reached"), err);
+        Routes routes = Routes.read(dir);
+        assertEquals(0, routes.metas.size(), "the meta record is larger than 200 bytes");
+        assertEquals(0, routes.routeRecords);
+    }
+
+    /**
+     * Issue 9: detach waits for calls in flight, then closes the appenders and lets go of them. The call is held
+     * inside the recorder by a stderr that blocks while the recorder reports the call's broken selection.
+     */
+    @Test
+    void stopAndDrainWaitsForACallInFlight() throws Exception {
+        ChronicleQueue[] q = new ChronicleQueue[1];
+        RouteRecorder r = recorder("", q);
+        FixtureStep st = step(0, 2);
+        FixtureRouter router = new FixtureRouter(0, 2);
+        r.onSelection(router, st, router.selectExperts(null, st));
+        java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        PrintStream old = System.err;
+        System.setErr(new PrintStream(new java.io.OutputStream() {
+            @Override
+            public void write(int b) {
+                inside.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, true));
+        Thread host = new Thread(() -> r.onSelection(router, st, new FixtureSelection(2, 2, new int[1], null)));
+        try {
+            host.start();
+            assertTrue(inside.await(10, java.util.concurrent.TimeUnit.SECONDS));
+            long t0 = System.nanoTime();
+            assertFalse(r.stopAndDrain(200), "a call is still inside: nothing may be closed");
+            assertTrue(System.nanoTime() - t0 >= 200_000_000L, "waited for it");
+            release.countDown();
+            assertTrue(r.stopAndDrain(5_000));
+            host.join();
+        } finally {
+            release.countDown();
+            System.setErr(old);
+        }
+        q[0].close();
+        assertEquals(1, Routes.read(dir).routeRecords);
+    }
+
+    /**
+     * Issue 9: the appenders were collected and never closed, and a host thread's thread-local kept its appender,
+     * and through it the closed queue, reachable after detach.
+     */
+    @Test
+    void afterDetachAHostThreadKeepsNeitherAppenderNorQueueReachable() throws Exception {
+        ChronicleQueue[] q = new ChronicleQueue[1];
+        RouteRecorder r = recorder("", q);
+        FixtureStep st = step(0, 2);
+        FixtureRouter router = new FixtureRouter(0, 2);
+        r.onSelection(router, st, router.selectExperts(null, st));   // this (live) thread now has an appender
+        assertTrue(r.stopAndDrain(1000));
+        q[0].close();
+        assertFalse(r.isRecording());
+        java.lang.ref.WeakReference<ChronicleQueue> queue = new java.lang.ref.WeakReference<>(q[0]);
+        q[0] = null;
+        // the agent drops the recorder at detach; this thread, which recorded, lives on with its thread-local
+        r = null;
+        for (int i = 0; i < 50 && queue.get() != null; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertTrue(queue.get() == null, "the closed queue is still reachable from this thread's thread-local");
+    }
+
     private static String captureErr(Runnable r) {
         PrintStream old = System.err;
         ByteArrayOutputStream buf = new ByteArrayOutputStream();

@@ -13,8 +13,12 @@ import java.util.Map;
 
 /** Everything in a queue, decoded with the format's own reader and flattened to one row per routed token. */
 public final class Routes {
-    /** One token row of one route record. */
-    public record Row(long stepId, boolean prefill, int layer, long request, int position, int[] ids, float[] weights) {
+    /**
+     * One token row of one route record; {@code phase} is the row's own phase ({@link StepRecord#rowPhase}), {@code
+     * tokenId} its input token (-1 when the step record has none).
+     */
+    public record Row(long stepId, boolean prefill, int layer, long request, int position, int[] ids, float[] weights,
+                      byte phase, int tokenId) {
         public String key() {
             return request + "/" + position + "/" + layer;
         }
@@ -25,6 +29,8 @@ public final class Routes {
     public final List<Row> rows = new ArrayList<>();
     public int routeRecords;
     public int orphanRoutes;
+    /** Route records flagged as rows in the engine's order (not known best-first). */
+    public int engineOrderRoutes;
     public long skipped;
 
     public static Routes read(Path dir) {
@@ -47,6 +53,9 @@ public final class Routes {
                 @Override
                 public void onRoute(RouteRecord route, long index) {
                     r.routeRecords++;
+                    if (route.engineOrder()) {
+                        r.engineOrderRoutes++;
+                    }
                     StepRecord s = byId.get(route.stepId());
                     if (s == null || s.tokens() != route.tokens()) {
                         r.orphanRoutes++;
@@ -62,7 +71,7 @@ public final class Routes {
                             }
                         }
                         r.rows.add(new Row(route.stepId(), s.prefill(), route.layer(), s.requestId(row),
-                                s.position(row), ids, w));
+                                s.position(row), ids, w, s.rowPhase(row), s.hasTokenIds() ? s.tokenId(row) : -1));
                     }
                 }
             });

@@ -80,8 +80,8 @@ public final class CompareCommand implements Callable<Integer> {
             printTable(c, t, injected, out);
         }
         if (json != null) {
-            try (OutputStream os = Outputs.open(json)) {
-                writeJson(c, t, injected, os);
+            try {
+                io.moeagent.analyzer.io.AtomicOutput.write(json, os -> writeJson(c, t, injected, os));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

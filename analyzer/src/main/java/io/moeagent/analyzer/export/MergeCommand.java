@@ -6,13 +6,16 @@ import io.moeagent.analyzer.Outputs;
 import io.moeagent.analyzer.source.QueueRoutes;
 import io.moeagent.analyzer.source.ReadCounts;
 import io.moeagent.format.MetaRecord;
+import io.moeagent.analyzer.io.AtomicOutput;
+import io.moeagent.analyzer.source.RouteRow;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -27,7 +30,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "merge", mixinStandardHelpOptions = true,
         description = {"Exports several queues (hosts, processes) into one JSONL file. Each request id becomes the"
                 + " string \"SOURCE:ID\" so that ids from different queues never collide; the meta line is the first"
-                + " queue's, with layers_logged the union over all queues and a 'sources' array naming each queue.",
+                + " queue's, with layers_logged the union over all queues and a 'sources' array naming each queue"
+                + " (a queue holding several runs gives one source per run, named NAME-RUNID).",
                 "Rows follow queue by queue, in the order given, each in queue order."})
 public final class MergeCommand implements Callable<Integer> {
     @Spec
@@ -40,10 +44,12 @@ public final class MergeCommand implements Callable<Integer> {
     @Mixin
     ExportOptions output = new ExportOptions();
 
-    record NamedQueue(String name, Path dir) {
+    /** A queue and the source name its rows carry. */
+    public record NamedQueue(String name, Path dir) {
     }
 
-    static List<NamedQueue> parse(List<String> specs) {
+    /** Parses {@code [NAME=]DIR} specs; names must be distinct and contain no ':'. */
+    public static List<NamedQueue> parse(List<String> specs) {
         List<NamedQueue> result = new ArrayList<>();
         Set<String> names = new LinkedHashSet<>();
         for (String s : specs) {
@@ -67,26 +73,18 @@ public final class MergeCommand implements Callable<Integer> {
         List<NamedQueue> named = parse(queues);
         RowFilter filter = output.filter();
         PrintWriter report = Outputs.reportStream(spec, output.out);
-        List<QueueRoutes> opened = new ArrayList<>();
         ReadCounts total = new ReadCounts();
         long lines;
-        try {
-            List<RouteJsonlWriter.Source> sources = new ArrayList<>();
-            TreeSet<Integer> union = new TreeSet<>();
-            MetaRecord first = null;
-            QueueRoutes.RowVisitor none = new QueueRoutes.RowVisitor() {
-                @Override
-                public void onMeta(MetaRecord meta) {
-                }
-
-                @Override
-                public void onRow(long r, int p, int l, boolean pf, int[] ids, int o, int k, float[] w) {
-                }
-            };
-            for (NamedQueue q : named) {
-                QueueRoutes routes = QueueRoutes.open(q.dir());
-                opened.add(routes);
-                MetaRecord meta = routes.readMeta(none);
+        List<RouteJsonlWriter.Source> sources = new ArrayList<>();
+        List<Map<Long, String>> prefixes = new ArrayList<>();
+        TreeSet<Integer> union = new TreeSet<>();
+        MetaRecord first = null;
+        boolean engine = false;
+        for (NamedQueue q : named) {
+            List<QueueRoutes.Run> runs = QueueRoutes.scanRuns(q.dir());
+            Map<Long, String> byRun = new HashMap<>();
+            for (QueueRoutes.Run r : runs) {
+                MetaRecord meta = r.meta();
                 if (first == null) {
                     first = meta;
                 } else {
@@ -95,45 +93,59 @@ public final class MergeCommand implements Callable<Integer> {
                 for (int l : filter.narrow(meta.layersRecorded())) {
                     union.add(l);
                 }
-                sources.add(new RouteJsonlWriter.Source(q.name(), q.dir().toString(), meta));
+                // a queue holding several runs gives one source per run
+                String name = runs.size() == 1 ? q.name() : q.name() + "-" + r.idText();
+                byRun.put(r.runId(), name + ":");
+                engine |= r.engineOrder();
+                sources.add(new RouteJsonlWriter.Source(name, q.dir().toString(), meta,
+                        ExportCommand.order(r.engineOrder())));
             }
-            if (output.layers != null && !output.layers.isEmpty() && union.isEmpty()) {
-                throw new AnalyzerException("--layers " + output.layers + ": none of these layers was recorded in any queue");
-            }
-            try (OutputStream os = Outputs.open(output.out); RouteJsonlWriter writer = new RouteJsonlWriter(os)) {
-                writer.writeMeta(first, union.stream().mapToInt(Integer::intValue).toArray(), filter.phase().name(),
-                        sources);
-                for (int i = 0; i < named.size(); i++) {
-                    String prefix = named.get(i).name() + ":";
-                    QueueRoutes routes = opened.get(i);
+            prefixes.add(byRun);
+        }
+        if (output.layers != null && !output.layers.isEmpty() && union.isEmpty()) {
+            throw new AnalyzerException("--layers " + output.layers + ": none of these layers was recorded in any queue");
+        }
+        try (AtomicOutput out = AtomicOutput.open(output.out);
+             RouteJsonlWriter writer = new RouteJsonlWriter(out.stream())) {
+            writer.writeMeta(first, union.stream().mapToInt(Integer::intValue).toArray(), filter.phase().name(),
+                    sources, ExportCommand.order(engine));
+            for (int i = 0; i < named.size(); i++) {
+                Map<Long, String> byRun = prefixes.get(i);
+                try (QueueRoutes routes = QueueRoutes.open(named.get(i).dir())) {
                     routes.readAll(new QueueRoutes.RowVisitor() {
                         @Override
                         public void onMeta(MetaRecord meta) {
                         }
 
                         @Override
-                        public void onRow(long requestId, int position, int layer, boolean prefill,
-                                          int[] ids, int offset, int k, float[] weights) {
-                            if (filter.keeps(layer, prefill)) {
-                                writer.writeRoute(prefix + requestId, position, layer, prefill, ids, offset, k,
-                                        weights);
+                        public void onRow(RouteRow row) {
+                            if (filter.keeps(row.layer, row.prefill())) {
+                                writer.writeRoute(byRun.get(row.runId), row);
                             }
                         }
                     });
                     total.add(routes.counts());
                 }
-                writer.flush();
-                lines = writer.routeLines();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
             }
-        } finally {
-            opened.forEach(QueueRoutes::close);
+            writer.flush();
+            lines = writer.routeLines();
+            out.commit();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         report.println("merged " + lines + " route lines from " + named.size() + " queues to " + output.out);
         Outputs.reportSkipped(spec, total);
         report.flush();
         return ExitCodes.OK;
+    }
+
+    /** Runs of one queue can only share a file when they recorded the same experts and top-k. */
+    static void checkSameModel(QueueRoutes.Run a, QueueRoutes.Run b, Path queue) {
+        if (a.meta().numExperts() != b.meta().numExperts() || a.meta().topK() != b.meta().topK()) {
+            throw new AnalyzerException(queue + " holds runs of different models: run " + a.idText() + " ("
+                    + a.meta().numExperts() + " experts, top-" + a.meta().topK() + ") and run " + b.idText() + " ("
+                    + b.meta().numExperts() + " experts, top-" + b.meta().topK() + "); export each with --run RUNID");
+        }
     }
 
     private void checkCompatible(MetaRecord a, NamedQueue qa, MetaRecord b, NamedQueue qb) {

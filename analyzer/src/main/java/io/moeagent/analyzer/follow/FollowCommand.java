@@ -30,6 +30,12 @@ public final class FollowCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--run", paramLabel = "RUNID",
+            description = "Only this run (16 hex digits, as export's run_id); default: every run, pooled.")
+    String run;
+
+    private long runId;
+
     @Option(names = "--queue", required = true, paramLabel = "DIR", description = "The agent's queue directory.")
     Path queue;
 
@@ -48,6 +54,13 @@ public final class FollowCommand implements Callable<Integer> {
         if (interval.toMillis() < 10) {
             throw new io.moeagent.analyzer.AnalyzerException("--interval " + interval.toMillis()
                     + "ms is too short; use 10ms or more");
+        }
+        if (run != null) {
+            try {
+                runId = io.moeagent.format.RouteFormat.parseRunId(run);
+            } catch (NumberFormatException e) {
+                throw new io.moeagent.analyzer.AnalyzerException("--run " + run + ": " + e.getMessage());
+            }
         }
         PrintWriter out = spec.commandLine().getOut();
         long start = System.nanoTime();
@@ -69,6 +82,9 @@ public final class FollowCommand implements Callable<Integer> {
                 return ExitCodes.OK;
             }
             try (QueueRoutes routes = QueueRoutes.open(queue)) {
+                if (run != null) {
+                    routes.selectRun(runId);
+                }
                 follow(routes, out, start, deadline);
             }
             return ExitCodes.OK;
@@ -82,9 +98,30 @@ public final class FollowCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * A queue file exists and none is still empty: Chronicle creates a cycle file and sizes it a moment later, and
+     * a reader opening it in between would take it for a file cut short.
+     */
+    private boolean queueReady() {
+        if (!(Files.isDirectory(queue) && RouteQueueReader.hasQueueFiles(queue))) {
+            return false;
+        }
+        try (java.util.stream.Stream<java.nio.file.Path> files = Files.list(queue)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".cq4")).allMatch(p -> {
+                try {
+                    return Files.size(p) > 0;
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     private boolean waitForQueue(PrintWriter out, long deadline) throws InterruptedException {
         boolean told = false;
-        while (!(Files.isDirectory(queue) && RouteQueueReader.hasQueueFiles(queue))) {
+        while (!queueReady()) {
             if (!told) {
                 out.println("follow: waiting for a queue in " + queue + " (start the host with the agent; Ctrl-C to"
                         + " stop)");
@@ -165,7 +202,10 @@ public final class FollowCommand implements Callable<Integer> {
 
         @Override
         public void onMeta(MetaRecord meta) {
-            tally = new RoutingTally(Math.max(1, meta.numExperts()));
+            // a second run appended to the queue is pooled with the first (select one with --run)
+            if (tally == null || tally.experts() != Math.max(1, meta.numExperts())) {
+                tally = new RoutingTally(Math.max(1, meta.numExperts()));
+            }
         }
 
         @Override

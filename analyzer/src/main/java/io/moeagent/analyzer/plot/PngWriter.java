@@ -1,9 +1,8 @@
 package io.moeagent.analyzer.plot;
 
+import io.moeagent.analyzer.io.AtomicOutput;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import javax.imageio.IIOImage;
@@ -34,15 +33,12 @@ public final class PngWriter {
             ImageWriteParam param = writer.getDefaultWriteParam();
             IIOMetadata meta = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(image), param);
             setPhys(meta, pixelsPerMetre(dpi));
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            try (OutputStream os = Files.newOutputStream(file);
-                 ImageOutputStream ios = ImageIO.createImageOutputStream(os)) {
-                writer.setOutput(ios);
-                writer.write(null, new IIOImage(image, null, meta), param);
-            }
+            AtomicOutput.write(file, os -> {
+                try (ImageOutputStream ios = ImageIO.createImageOutputStream(os)) {
+                    writer.setOutput(ios);
+                    writer.write(null, new IIOImage(image, null, meta), param);
+                }
+            });
         } finally {
             writer.dispose();
         }

@@ -5,22 +5,22 @@ import java.io.InputStream;
 import java.util.Arrays;
 
 /** Splits a byte stream into {@code \n}-terminated lines without decoding them (a trailing {@code \r} is dropped). */
-final class ByteLines {
+public final class ByteLines {
     private final InputStream in;
     private byte[] buf = new byte[1 << 20];
     private int start;
     private int end;
     private boolean eof;
-    byte[] line;
-    int lineStart;
-    int lineLength;
+    public byte[] line;
+    public int lineStart;
+    public int lineLength;
 
-    ByteLines(InputStream in) {
+    public ByteLines(InputStream in) {
         this.in = in;
     }
 
     /** @return false at the end of the stream; else the line is {@code line[lineStart, lineStart + lineLength)} */
-    boolean next() throws IOException {
+    public boolean next() throws IOException {
         while (true) {
             for (int i = start; i < end; i++) {
                 if (buf[i] == '\n') {

@@ -33,7 +33,12 @@ public final class JsonlRoutes {
     /** One route line; arrays are reused, valid for {@code k} entries. */
     public static final class Route {
         public long line;
+        /** The numeric req_id, or a 64-bit hash of a textual one (merged exports: "source:id"). */
+        public long request;
         public int tokenIdx;
+        /** The row's input token id (schema 2 {@code token_id}); valid when {@link #hasTokenId}. */
+        public int tokenId;
+        public boolean hasTokenId;
         public int layer;
         /** "prefill", "decode" or null when the line has no phase. */
         public String phase;
@@ -55,6 +60,7 @@ public final class JsonlRoutes {
         try (InputStream in = Files.newInputStream(file)) {
             ByteLines lines = new ByteLines(in);
             Route r = new Route();
+            int cap = Integer.MAX_VALUE;
             while (lines.next()) {
                 lineNo++;
                 try (JsonParser p = FACTORY.createParser(lines.line, lines.lineStart, lines.lineLength)) {
@@ -64,13 +70,15 @@ public final class JsonlRoutes {
                             throw bad(file, 1, "the first line is not a JSON object; expected the meta line");
                         }
                         JsonNode meta = MAPPER.readTree(p);
-                        visitor.onMeta(runInfo(file, meta));
+                        RunInfo info = runInfo(file, meta);
+                        cap = info.topK();
+                        visitor.onMeta(info);
                     } else {
                         if (t != JsonToken.START_OBJECT) {
                             throw bad(file, lineNo, t == null ? "empty line" : "not a JSON object");
                         }
                         r.line = lineNo;
-                        if (readRoute(file, p, r)) {
+                        if (readRoute(file, p, r, cap)) {
                             visitor.onRoute(r);
                         }
                     }
@@ -120,12 +128,14 @@ public final class JsonlRoutes {
     }
 
     /** @return false for a line that is not a route (skipped) */
-    private static boolean readRoute(Path file, JsonParser p, Route r) throws IOException {
+    private static boolean readRoute(Path file, JsonParser p, Route r, int cap) throws IOException {
         boolean route = false;
         boolean haveLayer = false;
         boolean haveIds = false;
         r.phase = null;
         r.hasWeights = false;
+        r.hasTokenId = false;
+        r.request = 0;
         int nWeights = 0;
         for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
             String name = p.currentName();
@@ -134,7 +144,15 @@ public final class JsonlRoutes {
                 case "type" -> {
                     route = "route".equals(p.getValueAsString());
                 }
+                case "req_id" -> r.request = t == JsonToken.VALUE_NUMBER_INT ? p.getLongValue()
+                        : textKey(p.getValueAsString(""));
                 case "token_idx" -> r.tokenIdx = intValue(file, p, r, name);
+                case "token_id" -> {
+                    if (t != JsonToken.VALUE_NULL) {
+                        r.tokenId = intValue(file, p, r, name);
+                        r.hasTokenId = true;
+                    }
+                }
                 case "layer" -> {
                     r.layer = intValue(file, p, r, name);
                     haveLayer = true;
@@ -144,6 +162,8 @@ public final class JsonlRoutes {
                     expect(file, r.line, t == JsonToken.START_ARRAY, "topk_ids is not an array");
                     int k = 0;
                     while (p.nextToken() != JsonToken.END_ARRAY) {
+                        // bounded by the meta line's top_k before anything is held
+                        expect(file, r.line, k < cap, "topk_ids has more than top_k (" + cap + ") entries");
                         if (k == r.ids.length) {
                             r.ids = Arrays.copyOf(r.ids, k * 2);
                         }
@@ -157,6 +177,7 @@ public final class JsonlRoutes {
                         expect(file, r.line, t == JsonToken.START_ARRAY, "topk_weights is neither an array nor null");
                         int k = 0;
                         while (p.nextToken() != JsonToken.END_ARRAY) {
+                            expect(file, r.line, k < cap, "topk_weights has more than top_k (" + cap + ") entries");
                             if (k == r.weights.length) {
                                 r.weights = Arrays.copyOf(r.weights, k * 2);
                             }
@@ -179,6 +200,15 @@ public final class JsonlRoutes {
             r.weights = Arrays.copyOf(r.weights, r.ids.length);
         }
         return true;
+    }
+
+    /** A 64-bit FNV-1a hash of a textual request id: a key for per-request state, not an identity. */
+    static long textKey(String s) {
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0; i < s.length(); i++) {
+            h = (h ^ s.charAt(i)) * 0x100000001b3L;
+        }
+        return h;
     }
 
     private static int intValue(Path file, JsonParser p, Route r, String field) throws IOException {

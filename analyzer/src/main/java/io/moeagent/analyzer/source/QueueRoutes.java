@@ -3,6 +3,7 @@ package io.moeagent.analyzer.source;
 import io.moeagent.analyzer.AnalyzerException;
 import io.moeagent.format.MetaRecord;
 import io.moeagent.format.RecordVisitor;
+import io.moeagent.format.RouteFormat;
 import io.moeagent.format.RouteFormatException;
 import io.moeagent.format.RouteQueueReader;
 import io.moeagent.format.RouteRecord;
@@ -14,19 +15,47 @@ import java.util.Map;
 
 /**
  * Reads a route queue through {@link RouteQueueReader} and joins every route record to the most recent step
- * record with the same step id, handing out one row per token and layer. Routes whose step was never seen,
- * and pad rows (negative request id or position), are counted, not handed out.
+ * record with the same (run id, step id) ({@link RouteFormat#joinKey}), handing out one row per token and layer.
+ * Routes whose step was never seen, pad rows (a negative request id in the engine's own step context) and rows whose
+ * request or position is unknown (negative, recorded without a step context or scopes) are counted, each with its
+ * reason, not handed out. A queue may hold several runs (recording sessions appended to one directory): each run's
+ * meta record is handed out when it arrives; {@link #selectRun} keeps one run and passes over every record of the
+ * others.
  */
 public final class QueueRoutes implements AutoCloseable {
-    /** Receives joined rows in queue order. The arrays are the reader's, valid only during the call. */
+    /**
+     * Receives joined rows in queue order: {@code onMeta} once per run, when its meta record arrives, then rows.
+     * Implement {@link #onRow(RouteRow)} for everything a row carries, or the narrower {@code onRow} it calls by
+     * default. The arrays are the reader's, valid only during the call.
+     */
     public interface RowVisitor {
         void onMeta(MetaRecord meta);
 
-        void onRow(long requestId, int position, int layer, boolean prefill,
-                   int[] ids, int offset, int k, float[] weightsOrNull);
+        default void onRow(long requestId, int position, int layer, boolean prefill,
+                           int[] ids, int offset, int k, float[] weightsOrNull) {
+        }
+
+        default void onRow(RouteRow row) {
+            onRow(row.requestId, row.position, row.layer, row.prefill(), row.ids, row.offset, row.k, row.weights);
+        }
+
+        /** A route record joined to its step begins: its rows follow (rows of one record come between the two). */
+        default void onRouteStart(StepRecord step, RouteRecord route) {
+        }
+
+        /** The rows of the route record begun last have all been handed out. */
+        default void onRouteEnd() {
+        }
 
         /** The agent's own statistics for run {@code runId} (schema 2; periodic, stopped, detach or exit). */
         default void onStats(io.moeagent.format.StatsRecord stats, long runId) {
+        }
+    }
+
+    /** One run found in a queue: its meta record, and whether any of its routes keeps the engine's expert order. */
+    public record Run(long runId, MetaRecord meta, boolean engineOrder) {
+        public String idText() {
+            return RouteFormat.runIdText(runId);
         }
     }
 
@@ -34,9 +63,9 @@ public final class QueueRoutes implements AutoCloseable {
     private static final int MAX_REMEMBERED_STEPS = 4096;
 
     private final RouteQueueReader reader;
-    private final Map<Long, Step> steps = new LinkedHashMap<>(256, 0.75f, false) {
+    private final Map<RouteFormat.StepKey, Step> steps = new LinkedHashMap<>(256, 0.75f, false) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, Step> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<RouteFormat.StepKey, Step> eldest) {
             if (size() > MAX_REMEMBERED_STEPS) {
                 retire(eldest.getValue());
                 return true;
@@ -56,6 +85,12 @@ public final class QueueRoutes implements AutoCloseable {
     }
     private final ReadCounts counts = new ReadCounts();
     private MetaRecord meta;
+    /** Each run's meta record, by run id, in queue order. */
+    private final Map<Long, MetaRecord> metas = new LinkedHashMap<>();
+    /** Runs recorded without the engine's step context: a negative request id there is unknown, not padding. */
+    private final java.util.Set<Long> runsWithoutStepContext = new java.util.HashSet<>();
+    private Long selectedRun;
+    private final RouteRow row = new RouteRow();
 
     private QueueRoutes(RouteQueueReader reader) {
         this.reader = reader;
@@ -82,9 +117,93 @@ public final class QueueRoutes implements AutoCloseable {
         return reader.directory();
     }
 
-    /** The meta record, once read; null before. */
+    /** The first run's meta record (of the selected run, with {@link #selectRun}), once read; null before. */
     public MetaRecord meta() {
         return meta;
+    }
+
+    /** How many runs' meta records were read so far (of the selected run only, with {@link #selectRun}). */
+    public int runs() {
+        return metas.size();
+    }
+
+    /** Keeps only run {@code runId}: every record of another run is passed over, neither handed out nor counted. */
+    public QueueRoutes selectRun(long runId) {
+        this.selectedRun = runId;
+        return this;
+    }
+
+    /**
+     * Reads the whole queue once, quickly, to list its runs in queue order (decoding no rows): what {@code export}
+     * must know before it writes its meta line. Fails when the queue holds no meta record.
+     */
+    public static java.util.List<Run> scanRuns(Path dir) {
+        Map<Long, MetaRecord> found = new LinkedHashMap<>();
+        java.util.Set<Long> engineOrder = new java.util.HashSet<>();
+        try (QueueRoutes q = open(dir)) {
+            RecordVisitor v = new RecordVisitor() {
+                @Override
+                public void onMeta(MetaRecord m, long index) {
+                    found.putIfAbsent(m.runId(), m);
+                }
+
+                @Override
+                public void onRoute(RouteRecord route, long index) {
+                    if (route.engineOrder()) {
+                        engineOrder.add(route.runId());
+                    }
+                }
+            };
+            q.drain(v);
+        }
+        if (found.isEmpty()) {
+            throw new AnalyzerException("the queue in " + dir + " holds no meta record; it was not written by moe-agent,"
+                    + " or its first file is missing");
+        }
+        java.util.List<Run> runs = new java.util.ArrayList<>();
+        found.forEach((id, m) -> runs.add(new Run(id, m, engineOrder.contains(id))));
+        return runs;
+    }
+
+    /** The run of {@code runs} that {@code --run TEXT} names; fails naming the runs there are. */
+    public static Run pickRun(java.util.List<Run> runs, String text, Path dir) {
+        long id;
+        try {
+            id = RouteFormat.parseRunId(text);
+        } catch (NumberFormatException e) {
+            throw new AnalyzerException("--run " + text + ": " + e.getMessage() + runList(runs));
+        }
+        for (Run r : runs) {
+            if (r.runId() == id) {
+                return r;
+            }
+        }
+        throw new AnalyzerException("--run " + text + ": no such run in " + dir + runList(runs));
+    }
+
+    private static String runList(java.util.List<Run> runs) {
+        StringBuilder sb = new StringBuilder("; the queue holds ").append(runs.size()).append(runs.size() == 1
+                ? " run: " : " runs: ");
+        for (int i = 0; i < runs.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(runs.get(i).idText());
+        }
+        return sb.toString();
+    }
+
+    private void drain(RecordVisitor v) {
+        try {
+            while (reader.readNext(v)) {
+                counts.records++;
+            }
+        } catch (RouteFormatException e) {
+            throw new AnalyzerException(e.getMessage(), e);
+        } catch (AnalyzerException e) {
+            throw e;
+        } catch (Exception e) {
+            // Chronicle rethrows checked exceptions (e.g. StreamCorruptedException) undeclared
+            throw new AnalyzerException("cannot read the queue in " + reader.directory() + " (" + firstLine(e)
+                    + "); is it a moe-agent route queue (Chronicle Queue *.cq4 files)?", e);
+        }
     }
 
     /**
@@ -93,6 +212,9 @@ public final class QueueRoutes implements AutoCloseable {
      */
     public ReadCounts counts() {
         counts.undecodableRecords = reader.skippedRecords();
+        counts.corruptRecords = reader.corruptRecords();
+        counts.cutFiles.clear();
+        counts.cutFiles.addAll(reader.cutFiles());
         long incomplete = retiredIncomplete;
         for (Step s : steps.values()) {
             if (isIncomplete(s)) {
@@ -112,7 +234,8 @@ public final class QueueRoutes implements AutoCloseable {
     }
 
     private boolean isIncomplete(Step s) {
-        return meta != null && s.routes < meta.layersRecorded().length;
+        MetaRecord m = metas.get(s.rows.runId());
+        return m != null && s.routes < m.layersRecorded().length;
     }
 
     /**
@@ -202,12 +325,21 @@ public final class QueueRoutes implements AutoCloseable {
 
         @Override
         public void onMeta(MetaRecord m, long index) {
+            if (selectedRun != null && m.runId() != selectedRun) {
+                return;
+            }
+            if (metas.containsKey(m.runId())) {
+                counts.extraMetaRecords++;
+                return;
+            }
+            metas.put(m.runId(), m);
+            if (("," + m.configuration() + ",").contains(",pointcut.step=none,")) {
+                runsWithoutStepContext.add(m.runId());
+            }
             if (meta == null) {
                 meta = m;
-                out.onMeta(m);
-            } else {
-                counts.extraMetaRecords++;
             }
+            out.onMeta(m);
         }
 
         @Override
@@ -217,23 +349,36 @@ public final class QueueRoutes implements AutoCloseable {
 
         @Override
         public void onStep(StepRecord step, long index) {
+            if (selectedRun != null && step.runId() != selectedRun) {
+                return;
+            }
             counts.stepRecords++;
-            Step kept = steps.remove(step.stepId());
+            RouteFormat.StepKey key = RouteFormat.joinKey(step.runId(), step.stepId());
+            Step kept = steps.remove(key);
             if (kept != null) {
                 retire(kept);
                 counts.repeatedStepIds++;
             }
-            steps.put(step.stepId(), new Step(step.copy()));
+            steps.put(key, new Step(step.copy()));
         }
 
         @Override
         public void onRoute(RouteRecord route, long index) {
+            if (selectedRun != null && route.runId() != selectedRun) {
+                return;
+            }
             counts.routeRecords++;
             if (meta == null) {
                 throw new AnalyzerException("the queue in " + reader.directory() + " has a route record (index 0x"
                         + Long.toHexString(index) + ") before any meta record; it was not written by moe-agent");
             }
-            Step entry = steps.get(route.stepId());
+            if (!metas.containsKey(route.runId())) {
+                // its run's meta record was lost (damaged, or in a file that is gone): rows of unknown shape
+                counts.routesWithoutMeta++;
+                counts.orphanRows += route.tokens();
+                return;
+            }
+            Step entry = steps.get(RouteFormat.joinKey(route.runId(), route.stepId()));
             int tokens = route.tokens();
             if (entry == null) {
                 counts.orphanRouteRecords++;
@@ -249,17 +394,36 @@ public final class QueueRoutes implements AutoCloseable {
             float[] weights = route.hasWeights() ? route.weights() : null;
             long[] requests = step.requestIds();
             int[] positions = step.positions();
-            boolean prefill = step.prefill();
-            int layer = route.layer();
+            out.onRouteStart(step, route);
+            RouteRow r = row;
+            r.runId = route.runId();
+            r.layer = route.layer();
+            r.ids = ids;
+            r.k = k;
+            r.weights = weights;
+            r.engineOrder = route.engineOrder();
+            r.hasTokenId = step.hasTokenIds();
+            r.stepId = route.stepId();
+            boolean engineMarksPadding = !runsWithoutStepContext.contains(route.runId());
             for (int i = 0; i < rows; i++) {
                 long request = requests[i];
                 int position = positions[i];
-                if (request < 0 || position < 0) {
+                if (request < 0 && engineMarksPadding) {
                     counts.padRows++;
                     continue;
                 }
-                out.onRow(request, position, layer, prefill, ids, i * k, k, weights);
+                if (request < 0 || position < 0) {
+                    counts.unknownRows++;
+                    continue;
+                }
+                r.requestId = request;
+                r.position = position;
+                r.phase = step.rowPrefill(i) ? RouteFormat.PHASE_PREFILL : RouteFormat.PHASE_DECODE;
+                r.tokenId = r.hasTokenId ? step.tokenId(i) : 0;
+                r.offset = i * k;
+                out.onRow(r);
             }
+            out.onRouteEnd();
             counts.rows += rows;
         }
     }

@@ -9,6 +9,10 @@ public final class RouteSourceOptions {
     @Option(names = "--queue", paramLabel = "DIR", description = "Read the agent's queue directory.")
     public Path queue;
 
+    @Option(names = "--run", paramLabel = "RUNID",
+            description = "With --queue: only this run (16 hex digits, as export's run_id); default: all runs, pooled.")
+    public String run;
+
     @Parameters(arity = "0..1", paramLabel = "routes.jsonl", description = "Read an exported JSONL file.")
     public Path jsonl;
 }

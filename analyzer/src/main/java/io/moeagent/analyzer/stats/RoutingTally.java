@@ -67,13 +67,17 @@ public final class RoutingTally {
         }
     }
 
-    /** Adds one row: {@code k} expert ids from {@code ids[offset..]}, weights from the same offset unless null. */
-    public void add(int layer, Phase phase, int[] ids, int offset, int k, float[] weightsOrNull) {
+    /**
+     * Adds one row: {@code k} expert ids from {@code ids[offset..]}, weights from the same offset unless null.
+     *
+     * @return false when the row was not counted (an expert id outside [0, experts))
+     */
+    public boolean add(int layer, Phase phase, int[] ids, int offset, int k, float[] weightsOrNull) {
         for (int j = 0; j < k; j++) {
             int e = ids[offset + j];
             if (e < 0 || e >= experts) {
                 invalidRows++;
-                return;
+                return false;
             }
         }
         Counts c = counts(phase, layer);
@@ -100,6 +104,7 @@ public final class RoutingTally {
             c.weightSum += sum;
             c.weightRows++;
         }
+        return true;
     }
 
     private Counts counts(Phase phase, int layer) {

@@ -2,9 +2,9 @@ package io.moeagent.analyzer.stats;
 
 import io.moeagent.analyzer.ExitCodes;
 import io.moeagent.analyzer.Outputs;
+import io.moeagent.analyzer.io.AtomicOutput;
 import io.moeagent.analyzer.source.RouteSourceOptions;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.concurrent.Callable;
@@ -19,6 +19,10 @@ import picocli.CommandLine.Spec;
                 + " separately: selections and share per expert, Shannon entropy (bits) against log2(experts),"
                 + " normalised entropy, coefficient of variation, balancedness (mean/max), Jain's index, experts"
                 + " never selected, mean sum of top-k weights, top experts and most frequent co-selected pairs.",
+                "Then, from the same pass: temporal locality of consecutive tokens against chance, co-activation"
+                + " P(j|i), layer-to-layer paths and their predictability, expert-parallel load (peak/mean,"
+                + " tokens dropped at capacity factors, device imbalance for round-robin and balanced placement)"
+                + " and vocabulary specialization (needs recorded token ids).",
                 "Reads a queue (--queue DIR) or an exported routes.jsonl."})
 public final class StatsCommand implements Callable<Integer> {
     @Spec
@@ -26,6 +30,9 @@ public final class StatsCommand implements Callable<Integer> {
 
     @Mixin
     RouteSourceOptions source = new RouteSourceOptions();
+
+    @Mixin
+    AnalysisOptions analysis = new AnalysisOptions();
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the statistics as JSON ('-' for stdout).")
     String json;
@@ -44,21 +51,24 @@ public final class StatsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        TallyLoader.Loaded loaded = TallyLoader.load(source.queue, source.jsonl, layer);
+        RouteAnalyses.Options options = analysis.options();
+        io.moeagent.analyzer.source.TokenTexts given = analysis.givenTexts();
+        TallyLoader.Loaded loaded = TallyLoader.load(source, layer, options);
         if (layer != null && loaded.tally().layers().length == 0) {
             throw new io.moeagent.analyzer.AnalyzerException("--layer " + layer + ": no routes of that layer in "
                     + loaded.source() + " (layers logged: " + java.util.Arrays.toString(loaded.layersLogged()) + ")");
         }
         Double generationMillis = hostReport == null ? null
                 : io.moeagent.analyzer.compare.RunComparison.read(hostReport).wallMillis();
-        StatsReport report = new StatsReport(loaded, layer, Math.max(1, top), generationMillis);
+        StatsReport report = new StatsReport(loaded, layer, Math.max(1, top), analysis.minCount,
+                AnalysisOptions.texts(given, loaded.modelId()), generationMillis);
         PrintWriter out = spec.commandLine().getOut();
         if (!"-".equals(json)) {
             report.printTable(out);
         }
         if (json != null) {
-            try (OutputStream os = Outputs.open(json)) {
-                report.writeJson(os);
+            try {
+                AtomicOutput.write(json, report::writeJson);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -66,6 +76,13 @@ public final class StatsCommand implements Callable<Integer> {
         if (loaded.tally().invalidRows() > 0) {
             spec.commandLine().getErr().println("stats: " + loaded.tally().invalidRows() + " rows with an expert id"
                     + " outside [0, " + loaded.tally().experts() + ") were not counted");
+        }
+        if (loaded.runs() > 1) {
+            spec.commandLine().getErr().println("stats: the queue holds " + loaded.runs() + " runs; these statistics"
+                    + " pool them (select one with --run RUNID)");
+        }
+        if (loaded.note() != null) {
+            spec.commandLine().getErr().println("stats: " + loaded.note());
         }
         Outputs.reportSkipped(spec, loaded.counts());
         spec.commandLine().getErr().flush();

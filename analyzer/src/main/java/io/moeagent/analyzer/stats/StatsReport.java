@@ -18,17 +18,25 @@ public final class StatsReport {
     private final TallyLoader.Loaded loaded;
     private final List<Section> sections = new ArrayList<>();
     private final Integer onlyLayer;
+    private final AnalysesReport analyses;
     /** The host's generation wall time from its run report (--host-report), or null. */
     private final Double generationMillis;
 
     public StatsReport(TallyLoader.Loaded loaded, Integer onlyLayer, int top) {
-        this(loaded, onlyLayer, top, null);
+        this(loaded, onlyLayer, top, 5, null, null);
     }
 
-    public StatsReport(TallyLoader.Loaded loaded, Integer onlyLayer, int top, Double generationMillis) {
-        this.loaded = loaded;
+    /**
+     * @param minCount rows a token or expert needs before its shares are ranked (vocabulary, co-activation)
+     * @param texts    token texts for the vocabulary section, or null for ids only
+     * @param generationMillis the host's generation wall time (--host-report), or null
+     */
+    public StatsReport(TallyLoader.Loaded loaded, Integer onlyLayer, int top, int minCount,
+                       io.moeagent.analyzer.source.TokenTexts texts, Double generationMillis) {
         this.generationMillis = generationMillis;
+        this.loaded = loaded;
         this.onlyLayer = onlyLayer;
+        this.analyses = new AnalysesReport(loaded.tally(), loaded.analyses(), loaded.topK(), top, minCount, texts);
         RoutingTally t = loaded.tally();
         sections.add(section(t, "all", top));
         if (t.hasRows(RoutingTally.Phase.PREFILL)) {
@@ -51,6 +59,10 @@ public final class StatsReport {
 
     public List<Section> sections() {
         return sections;
+    }
+
+    public AnalysesReport analyses() {
+        return analyses;
     }
 
     public void printTable(PrintWriter out) {
@@ -87,6 +99,7 @@ public final class StatsReport {
                 out.printf(Locale.ROOT, "%6d %11d %7.3f%%%n", e, st.counts()[e], 100 * st.share(e));
             }
         }
+        analyses.printText(out);
         io.moeagent.analyzer.cost.AgentCostReport.print(out, loaded.agentCosts(), generationMillis);
         out.flush();
     }
@@ -133,6 +146,7 @@ public final class StatsReport {
                 g.writeEndObject();
             }
             g.writeEndObject();
+            analyses.writeJson(g);
             if (!loaded.agentCosts().isEmpty()) {
                 io.moeagent.analyzer.cost.AgentCostReport.writeJson(g, loaded.agentCosts(), generationMillis);
             }

@@ -8,10 +8,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.moeagent.analyzer.source.JsonlRoutes;
 import io.moeagent.format.RouteFormat;
-import java.io.BufferedReader;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.moeagent.analyzer.source.ByteLines;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,8 +26,10 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Checks a routes JSONL file line by line, collecting every defect (the first {@code maxListed} in full, the
- * rest as counts per kind). A line is parsed on its own, so one malformed line does not hide the others.
+ * Checks a routes JSONL file (schema 1 or 2) line by line, collecting every defect (the first {@code maxListed} in
+ * full, the rest as counts per kind). A line is parsed on its own, so one malformed line does not hide the others.
+ * Route lines go through Jackson's streaming parser with every array bounded by the meta line's top_k
+ * ({@link RouteLine}); only the meta line (at most {@link #MAX_META_BYTES}) becomes a tree.
  */
 public final class JsonlValidator {
     private static final ObjectMapper MAPPER = JsonMapper.builder()
@@ -54,6 +58,10 @@ public final class JsonlValidator {
     private int experts = -1;
     private Set<Integer> layersLogged;
     private String phasesExported = "all";
+    /** The meta line's schema_version (1 or 2); schema 2 adds run fields to the meta and token_id to routes. */
+    private int jsonlSchema = RouteFormat.SCHEMA_V1;
+    /** JSONL schema 2 with expert_order "engine": weights need not be non-increasing. */
+    private boolean engineOrder;
     private long routeLines;
     private final Map<Object, Map<Integer, Track>> tracks = new HashMap<>();
     private final Map<Integer, Long> linesPerLayer = new TreeMap<>();
@@ -78,18 +86,16 @@ public final class JsonlValidator {
     public Result validate(Path file, RunReport run) {
         this.run = run;
         JsonlRoutes.checkFile(file);
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String text;
+        try (InputStream in = Files.newInputStream(file)) {
+            ByteLines lines = new ByteLines(in);
             long line = 0;
-            while ((text = in.readLine()) != null) {
+            while (lines.next()) {
                 line++;
-                checkLine(line, text);
+                checkLine(line, lines.line, lines.lineStart, lines.lineLength);
             }
             if (line == 0) {
                 defect(0, Defect.Kind.META_MISSING, "the file is empty; expected a meta line and route lines");
             }
-        } catch (java.nio.charset.MalformedInputException e) {
-            defect(0, Defect.Kind.MALFORMED_JSON, "the file is not UTF-8 text");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -100,41 +106,84 @@ public final class JsonlValidator {
         return new Result(List.copyOf(listed), totals, routeLines, tracks.size(), layers, notes);
     }
 
-    private void checkLine(long line, String text) {
-        JsonNode node;
+    /** The most a meta line may hold; exported meta lines are a few KB. Larger ones are not parsed into a tree. */
+    static final int MAX_META_BYTES = 1 << 20;
+    /** Entries kept of an array before the meta line gave top_k. */
+    private static final int CAP_WITHOUT_META = 1024;
+
+    private final RouteLine routeLine = new RouteLine();
+
+    private void checkLine(long line, byte[] bytes, int off, int len) {
         try {
-            node = MAPPER.readTree(text);
+            if (line == 1) {
+                checkFirstLine(bytes, off, len);
+                return;
+            }
+            try (JsonParser p = MAPPER.getFactory().createParser(bytes, off, len)) {
+                JsonToken t = p.nextToken();
+                if (t != JsonToken.START_OBJECT) {
+                    if (t != null) {
+                        p.skipChildren();
+                    }
+                    defect(line, Defect.Kind.MALFORMED_JSON, t == null ? "empty line" : "not a JSON object");
+                    return;
+                }
+                routeLine.read(p, topK > 0 ? topK : CAP_WITHOUT_META);
+                if (p.nextToken() != null) {
+                    defect(line, Defect.Kind.MALFORMED_JSON, "malformed JSON: more than one JSON value on the line");
+                    return;
+                }
+            }
+            String type = routeLine.type.isText() ? routeLine.type.text : null;
+            if ("route".equals(type)) {
+                checkRoute(line, routeLine);
+            } else if ("meta".equals(type)) {
+                defect(line, Defect.Kind.UNKNOWN_TYPE, "a second meta line; only line 1 may be meta");
+            } else {
+                defect(line, Defect.Kind.UNKNOWN_TYPE, "type is " + routeLine.type.preview + "; expected \"route\"");
+            }
         } catch (JsonProcessingException e) {
-            defect(line, Defect.Kind.MALFORMED_JSON, "malformed JSON: " + e.getOriginalMessage().lines().findFirst()
-                    .orElse(""));
+            String why = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+            defect(line, Defect.Kind.MALFORMED_JSON, "malformed JSON: " + RouteLine.preview(why.lines().findFirst()
+                    .orElse("")));
             if (line == 1) {
                 defect(line, Defect.Kind.META_MISSING, "line 1 must be the meta line");
             }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void checkFirstLine(byte[] bytes, int off, int len) throws IOException {
+        if (len > MAX_META_BYTES) {
+            defect(1, Defect.Kind.META_MISSING, "line 1 is " + len + " bytes; a meta line holds a few KB (is this an"
+                    + " analyzer export?)");
             return;
         }
+        JsonNode node;
+        try (JsonParser p = MAPPER.getFactory().createParser(bytes, off, len)) {
+            node = MAPPER.readTree(p);
+            if (node != null && p.nextToken() != null) {
+                throw new com.fasterxml.jackson.core.JsonParseException(p, "more than one JSON value on the line");
+            }
+        }
         if (node == null || !node.isObject()) {
-            defect(line, Defect.Kind.MALFORMED_JSON, text.isBlank() ? "empty line" : "not a JSON object");
+            defect(1, Defect.Kind.MALFORMED_JSON, node == null ? "empty line" : "not a JSON object");
             return;
         }
         String type = node.path("type").isTextual() ? node.get("type").asText() : null;
-        if (line == 1) {
-            if (!"meta".equals(type)) {
-                defect(line, Defect.Kind.META_MISSING, "line 1 is not the meta line ({\"type\":\"meta\",...})");
-                if ("route".equals(type)) {
-                    checkRoute(line, node);
+        if (!"meta".equals(type)) {
+            defect(1, Defect.Kind.META_MISSING, "line 1 is not the meta line ({\"type\":\"meta\",...})");
+            if ("route".equals(type)) {
+                try (JsonParser p = MAPPER.getFactory().createParser(bytes, off, len)) {
+                    p.nextToken();
+                    routeLine.read(p, CAP_WITHOUT_META);
                 }
-                return;
+                checkRoute(1, routeLine);
             }
-            checkMeta(line, node);
             return;
         }
-        if ("route".equals(type)) {
-            checkRoute(line, node);
-        } else if ("meta".equals(type)) {
-            defect(line, Defect.Kind.UNKNOWN_TYPE, "a second meta line; only line 1 may be meta");
-        } else {
-            defect(line, Defect.Kind.UNKNOWN_TYPE, "type is " + node.get("type") + "; expected \"route\"");
-        }
+        checkMeta(1, node);
     }
 
     private void checkMeta(long line, JsonNode m) {
@@ -155,6 +204,18 @@ public final class JsonlValidator {
         } else if (schema.asInt() != RouteFormat.SCHEMA_VERSION && schema.asInt() != RouteFormat.SCHEMA_V1) {
             defect(line, Defect.Kind.UNKNOWN_SCHEMA, "schema_version " + schema.asInt() + " is unknown; this analyzer"
                     + " knows versions " + RouteFormat.SCHEMA_V1 + " and " + RouteFormat.SCHEMA_VERSION);
+        } else {
+            jsonlSchema = schema.asInt();
+        }
+        if (jsonlSchema >= 2) {
+            checkRunFields(line, m, "meta");
+            JsonNode sources = m.get("sources");
+            if (sources != null && sources.isArray()) {
+                for (JsonNode src : sources) {
+                    checkRunFields(line, src, "sources entry " + describe(src.get("source")));
+                }
+            }
+            engineOrder = "engine".equals(m.path("expert_order").asText());
         }
         topK = positiveInt(line, m, "top_k");
         experts = positiveInt(line, m, "num_experts");
@@ -169,7 +230,7 @@ public final class JsonlValidator {
             layersLogged = new HashSet<>();
             for (JsonNode l : layers) {
                 if (!l.isIntegralNumber() || l.asInt() < 0 || !layersLogged.add(l.asInt())) {
-                    defect(line, Defect.Kind.META_FIELD, "layers_logged holds " + l
+                    defect(line, Defect.Kind.META_FIELD, "layers_logged holds " + describe(l)
                             + "; expected distinct non-negative integers");
                 }
             }
@@ -179,9 +240,28 @@ public final class JsonlValidator {
         }
     }
 
+    /** JSONL schema 2: run_id (16 hex digits), host (a string), expert_order (best_first or engine). */
+    private void checkRunFields(long line, JsonNode m, String where) {
+        JsonNode runId = m.get("run_id");
+        if (runId == null || !runId.isTextual() || !runId.asText().matches("[0-9a-f]{16}")) {
+            defect(line, Defect.Kind.META_FIELD, where + " field 'run_id' is " + describe(runId)
+                    + "; expected 16 lowercase hex digits");
+        }
+        if (!m.path("host").isTextual()) {
+            defect(line, Defect.Kind.META_FIELD, where + " field 'host' is " + describe(m.get("host"))
+                    + "; expected a string");
+        }
+        JsonNode order = m.get("expert_order");
+        if (order == null || !order.isTextual()
+                || !("best_first".equals(order.asText()) || "engine".equals(order.asText()))) {
+            defect(line, Defect.Kind.META_FIELD, where + " field 'expert_order' is " + describe(order)
+                    + "; expected \"best_first\" or \"engine\"");
+        }
+    }
+
     private int positiveInt(long line, JsonNode m, String f) {
         JsonNode v = m.get(f);
-        if (v == null || !v.isIntegralNumber() || v.asInt() < 1) {
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 1) {
             defect(line, Defect.Kind.META_FIELD, "meta field '" + f + "' is " + describe(v)
                     + "; expected a positive integer");
             return -1;
@@ -189,63 +269,56 @@ public final class JsonlValidator {
         return v.asInt();
     }
 
-    private void checkRoute(long line, JsonNode r) {
+    private void checkRoute(long line, RouteLine r) {
         routeLines++;
-        JsonNode req = r.get("req_id");
-        JsonNode tok = r.get("token_idx");
-        JsonNode layerNode = r.get("layer");
-        JsonNode ids = r.get("topk_ids");
-        JsonNode weights = r.get("topk_weights");
         boolean ok = true;
-        if (req == null || !(req.isIntegralNumber() || req.isTextual())) {
-            ok = fieldDefect(line, "req_id", req, "an integer or a string");
+        if (!r.req.present || !(r.req.isInt() || r.req.isText())) {
+            ok = fieldDefect(line, "req_id", r.req.preview, "an integer or a string");
         }
-        if (tok == null || !tok.isIntegralNumber() || tok.asLong() < 0) {
-            ok = fieldDefect(line, "token_idx", tok, "a non-negative integer");
+        if (!r.tokenIdx.isInt() || r.tokenIdx.longValue < 0) {
+            ok = fieldDefect(line, "token_idx", r.tokenIdx.preview, "a non-negative integer");
         }
-        if (layerNode == null || !layerNode.isIntegralNumber()) {
-            ok = fieldDefect(line, "layer", layerNode, "an integer");
+        if (!r.layer.isInt() || r.layer.longValue != (int) r.layer.longValue) {
+            ok = fieldDefect(line, "layer", r.layer.preview, "an integer");
         }
-        if (ids == null || !ids.isArray()) {
-            ok = fieldDefect(line, "topk_ids", ids, "an array of integers");
-        } else {
-            for (JsonNode id : ids) {
-                if (!id.isIntegralNumber()) {
-                    ok = fieldDefect(line, "topk_ids entry", id, "an integer");
-                    break;
-                }
+        if (!r.ids.isArray()) {
+            ok = fieldDefect(line, "topk_ids", r.ids.preview, "an array of integers");
+        } else if (r.ids.badEntry != null) {
+            ok = fieldDefect(line, "topk_ids entry", r.ids.badEntry, "an integer");
+        }
+        if (!r.weights.present || !(r.weights.isNull() || r.weights.isArray())) {
+            ok = fieldDefect(line, "topk_weights", r.weights.preview, "an array of numbers or null");
+        } else if (r.weights.isArray() && r.weights.badEntry != null) {
+            ok = fieldDefect(line, "topk_weights entry", r.weights.badEntry, "a number");
+        }
+        if (r.phase.present && !(r.phase.isText() && ("prefill".equals(r.phase.text)
+                || "decode".equals(r.phase.text)))) {
+            ok = fieldDefect(line, "phase", r.phase.preview, "\"prefill\" or \"decode\" (or no phase field)");
+        }
+        if (jsonlSchema >= 2) {
+            if (!r.phase.present) {
+                ok = fieldDefect(line, "phase", r.phase.preview, "\"prefill\" or \"decode\" (schema 2)");
             }
-        }
-        if (weights == null || !(weights.isNull() || weights.isArray())) {
-            ok = fieldDefect(line, "topk_weights", weights, "an array of numbers or null");
-        } else if (weights.isArray()) {
-            for (JsonNode w : weights) {
-                if (!w.isNumber()) {
-                    ok = fieldDefect(line, "topk_weights entry", w, "a number");
-                    break;
-                }
+            if (!r.tokenId.present || !(r.tokenId.token == JsonToken.VALUE_NULL || r.tokenId.isInt())) {
+                ok = fieldDefect(line, "token_id", r.tokenId.preview, "an integer or null (schema 2)");
             }
-        }
-        JsonNode phase = r.get("phase");
-        if (phase != null && !(phase.isTextual() && ("prefill".equals(phase.asText())
-                || "decode".equals(phase.asText())))) {
-            ok = fieldDefect(line, "phase", phase, "\"prefill\" or \"decode\" (or no phase field)");
         }
         if (!ok) {
             return;
         }
-        int layer = layerNode.asInt();
+        int layer = (int) r.layer.longValue;
         linesPerLayer.merge(layer, 1L, Long::sum);
         if (layersLogged != null && !layersLogged.contains(layer)) {
             defect(line, Defect.Kind.LAYER_NOT_LOGGED, "layer " + layer + " is not among layers_logged");
         }
-        checkIds(line, ids);
-        if (weights.isArray()) {
-            checkWeights(line, weights, ids.size());
+        checkIds(line, r.ids);
+        if (r.weights.isArray()) {
+            checkWeights(line, r.weights, r.ids.count);
         }
-        Object key = req.isTextual() ? req.asText() : (Object) req.asLong();
+        Object key = r.req.isText() ? r.req.text : (Object) r.req.longValue;
         Track t = tracks.computeIfAbsent(key, x -> new HashMap<>()).computeIfAbsent(layer, x -> new Track());
-        long idx = tok.asLong();
+        long idx = r.tokenIdx.longValue;
+        String req = r.req.preview;
         if (idx <= t.lastIdx) {
             defect(line, Defect.Kind.TOKEN_ORDER, "token_idx " + idx + " of request " + req + " layer " + layer
                     + " does not follow " + t.lastIdx + " (line " + t.lastLine + ")");
@@ -265,48 +338,54 @@ public final class JsonlValidator {
         t.lastLine = line;
     }
 
-    private void checkIds(long line, JsonNode ids) {
-        if (topK > 0 && ids.size() != topK) {
-            defect(line, Defect.Kind.TOPK_LENGTH, "topk_ids has " + ids.size() + " entries; top_k is " + topK);
+    private void checkIds(long line, RouteLine.Array ids) {
+        if (topK > 0 && ids.count != topK) {
+            defect(line, Defect.Kind.TOPK_LENGTH, "topk_ids has " + ids.count + " entries; top_k is " + topK);
         }
-        Set<Integer> seen = new HashSet<>();
-        for (JsonNode id : ids) {
-            int e = id.asInt();
+        if (ids.outOfRange != null) {
+            defect(line, Defect.Kind.TOPK_RANGE, "expert id " + ids.outOfRange + " outside [0, " + (experts - 1)
+                    + "]");
+        }
+        Set<Long> seen = new HashSet<>();
+        for (int i = 0; i < ids.stored; i++) {
+            long e = ids.ints[i];
             if (!seen.add(e)) {
-                defect(line, Defect.Kind.TOPK_DUPLICATE, "expert " + e + " appears twice in topk_ids " + ids);
+                defect(line, Defect.Kind.TOPK_DUPLICATE, "expert " + e + " appears twice in topk_ids "
+                        + ids.render(true));
             }
-            if (e < 0 || (experts > 0 && e >= experts) || !id.canConvertToInt()) {
-                defect(line, Defect.Kind.TOPK_RANGE, "expert id " + id + " outside [0, " + (experts - 1) + "]");
+            if (e < 0 || (experts > 0 && e >= experts)) {
+                defect(line, Defect.Kind.TOPK_RANGE, "expert id " + e + " outside [0, " + (experts - 1) + "]");
             }
         }
     }
 
-    private void checkWeights(long line, JsonNode weights, int nIds) {
-        if (weights.size() != nIds) {
-            defect(line, Defect.Kind.WEIGHTS_LENGTH, "topk_weights has " + weights.size() + " entries, topk_ids "
+    private void checkWeights(long line, RouteLine.Array weights, int nIds) {
+        if (weights.count != nIds) {
+            defect(line, Defect.Kind.WEIGHTS_LENGTH, "topk_weights has " + weights.count + " entries, topk_ids "
                     + nIds);
         }
         double previous = Double.POSITIVE_INFINITY;
         double sum = 0;
-        for (JsonNode w : weights) {
-            double v = w.asDouble();
+        for (int i = 0; i < weights.stored; i++) {
+            double v = weights.doubles[i];
             if (!Double.isFinite(v)) {
-                defect(line, Defect.Kind.WEIGHT_NOT_FINITE, "weight " + w + " is not finite");
+                defect(line, Defect.Kind.WEIGHT_NOT_FINITE, "weight " + v + " is not finite");
                 continue;
             }
             if (v < 0 || v > 1) {
-                defect(line, Defect.Kind.WEIGHT_RANGE, "weight " + w + " outside [0, 1]");
+                defect(line, Defect.Kind.WEIGHT_RANGE, "weight " + v + " outside [0, 1]");
             }
-            if (v > previous) {
-                defect(line, Defect.Kind.WEIGHTS_INCREASING, "weights " + weights + " increase (expected"
-                        + " non-increasing, as top-k returns them)");
+            // expert_order "engine": rows keep the engine's order, not known to be best-first
+            if (v > previous && !engineOrder) {
+                defect(line, Defect.Kind.WEIGHTS_INCREASING, "weights " + weights.render(false) + " increase"
+                        + " (expected non-increasing, as top-k returns them)");
             }
             previous = v;
             sum += v;
         }
         // float32 weights printed shortest-form can add up to a hair over 1 after renormalisation
-        if (sum > 1 + 1e-5 * Math.max(1, weights.size())) {
-            defect(line, Defect.Kind.WEIGHTS_SUM, "weights " + weights + " sum to " + sum + " > 1");
+        if (sum > 1 + 1e-5 * Math.max(1, weights.stored)) {
+            defect(line, Defect.Kind.WEIGHTS_SUM, "weights " + weights.render(false) + " sum to " + sum + " > 1");
         }
     }
 
@@ -376,8 +455,8 @@ public final class JsonlValidator {
         }
     }
 
-    private boolean fieldDefect(long line, String field, JsonNode v, String expected) {
-        defect(line, Defect.Kind.ROUTE_FIELD, "'" + field + "' is " + describe(v) + "; expected " + expected);
+    private boolean fieldDefect(long line, String field, String preview, String expected) {
+        defect(line, Defect.Kind.ROUTE_FIELD, "'" + field + "' is " + preview + "; expected " + expected);
         return false;
     }
 

@@ -34,6 +34,19 @@ public final class AnalyzerBench {
                 out.toString())));
         report("export (queue -> JSONL file)", export, rows, records);
         System.out.printf(Locale.ROOT, "  JSONL: %,d bytes%n", Files.size(out));
+        int[] rep = {0};
+        double[] parquet = time(reps, () -> check(Cli.run("export", "--format", "parquet", "--queue",
+                queue.toString(), "--out", dir.resolve("parquet-" + rep[0]++).toString())));
+        report("export (queue -> Parquet dataset)", parquet, rows, records);
+        Path dataset = dir.resolve("parquet-0");
+        System.out.printf(Locale.ROOT, "  Parquet: %,d bytes (1/%.1f of the JSONL)%n", size(dataset),
+                (double) Files.size(out) / size(dataset));
+        String groupBy = "SELECT layer, count(*) AS n, avg(topk_weights[1]) AS w FROM routes GROUP BY layer";
+        double[] sql = time(reps, () -> check(Cli.run("sql", dataset.toString(), groupBy)));
+        report("sql GROUP BY layer over the Parquet dataset (DuckDB open + query)", sql, rows, records);
+        if (args.length > 3 && args[3].equals("fleet")) {
+            return;
+        }
         double[] stats = time(reps, () -> TallyLoader.fromQueue(queue, null));
         report("stats tally (queue)", stats, rows, records);
         double[] statsCli = time(reps, () -> check(Cli.run("stats", "--queue", queue.toString())));
@@ -121,8 +134,8 @@ public final class AnalyzerBench {
     }
 
     static long size(Path dir) throws Exception {
-        try (var s = Files.list(dir)) {
-            return s.mapToLong(p -> p.toFile().length()).sum();
+        try (var s = Files.walk(dir)) {
+            return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
         }
     }
 }

@@ -1,9 +1,10 @@
 package io.moeagent.host.cli;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import io.moeagent.host.device.DeviceRequest;
+import io.moeagent.host.device.LibtorchBootstrap;
 import io.moeagent.host.generate.Generator;
 import io.moeagent.host.generate.RunInfo;
 import io.moeagent.host.io.Checkpoint;
@@ -12,6 +13,7 @@ import io.moeagent.host.model.ExpertLayout;
 import io.moeagent.host.model.Qwen2MoeModel;
 import io.moeagent.host.tokenizer.TextTokenizer;
 
+import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.Map;
 
@@ -26,9 +28,13 @@ final class EngineSession implements AutoCloseable {
     final Map<String, String> runInfo;
     final Generator generator;
     final double loadMillis;
+    /** What {@code --device auto} chose and why (one line for stderr), or null: printed by the command once its
+     *  own checks passed, so that a bad input stays one line. */
+    final String deviceNote;
 
     private EngineSession(Checkpoint checkpoint, Device device, DataType dtype, ExpertLayout layout,
-                          NDManager manager, Qwen2MoeModel model, Map<String, String> runInfo, double loadMillis) {
+                          NDManager manager, Qwen2MoeModel model, Map<String, String> runInfo, double loadMillis,
+                          String deviceNote) {
         this.checkpoint = checkpoint;
         this.device = device;
         this.dtype = dtype;
@@ -38,11 +44,18 @@ final class EngineSession implements AutoCloseable {
         this.runInfo = runInfo;
         this.generator = new Generator(model, checkpoint.eosTokenIds(), runInfo);
         this.loadMillis = loadMillis;
+        this.deviceNote = deviceNote;
     }
 
     static EngineSession open(ModelOptions options) {
+        return open(options, new PrintWriter(System.err, true));
+    }
+
+    /** {@code notes} (null: none) is told of a download before it starts. */
+    static EngineSession open(ModelOptions options, PrintWriter notes) {
         long start = System.nanoTime();
-        Device device = device(options.device);
+        LibtorchBootstrap.Selection selection = select(options.device, notes);
+        Device device = selection.choice().gpu() ? Device.gpu() : Device.cpu();
         DataType dtype = dtype(options.dtype, device);
         ExpertLayout layout = layout(options.expertLayout).resolve(device);
         Checkpoint checkpoint = options.cacheDir == null ? CheckpointLoader.load(options.model)
@@ -53,8 +66,9 @@ final class EngineSession implements AutoCloseable {
             Qwen2MoeModel model = Qwen2MoeModel.load(checkpoint.config(), checkpoint.weights(), manager, dtype, layout);
             Map<String, String> runInfo = RunInfo.of(checkpoint.modelId(), checkpoint.config(), deviceName(device),
                     dtype == DataType.FLOAT16 ? "float16" : "float32", options.seed);
-            return new EngineSession(checkpoint, device, dtype, layout, manager, model, runInfo,
-                    (System.nanoTime() - start) / 1e6);
+            EngineSession session = new EngineSession(checkpoint, device, dtype, layout, manager, model, runInfo,
+                    (System.nanoTime() - start) / 1e6, selection.choice().line());
+            return session;
         } catch (RuntimeException e) {
             if (manager != null) {
                 manager.close();
@@ -73,22 +87,23 @@ final class EngineSession implements AutoCloseable {
         return tokenizer().encode(tokenizer().formatPrompt(userMessage));
     }
 
-    private static Device device(ModelOptions.DeviceChoice choice) {
-        int gpus = Engine.getEngine("PyTorch").getGpuCount();
-        switch (choice) {
-            case cpu:
-                return Device.cpu();
-            case gpu:
-                if (gpus == 0) {
-                    throw new UserError("--device gpu: no GPU is visible to PyTorch; use --device cpu or auto");
-                }
-                return Device.gpu();
-            default:
-                return gpus > 0 ? Device.gpu() : Device.cpu();
+    /** Loads libtorch as {@link io.moeagent.host.device.LibtorchPlan} decides; one line when it cannot. */
+    private static LibtorchBootstrap.Selection select(ModelOptions.DeviceChoice choice, PrintWriter notes) {
+        LibtorchBootstrap.Selection s = LibtorchBootstrap.select(DeviceRequest.of(choice.name()), line -> note(notes, line));
+        if (s.refusal() != null) {
+            throw new UserError(s.refusal());
+        }
+        return s;
+    }
+
+    private static void note(PrintWriter notes, String line) {
+        if (notes != null && line != null) {
+            notes.println(line);
+            notes.flush();
         }
     }
 
-    private static DataType dtype(ModelOptions.DtypeChoice choice, Device device) {
+    static DataType dtype(ModelOptions.DtypeChoice choice, Device device) {
         switch (choice) {
             case float32:
                 return DataType.FLOAT32;
@@ -99,7 +114,7 @@ final class EngineSession implements AutoCloseable {
         }
     }
 
-    private static ExpertLayout layout(String name) {
+    static ExpertLayout layout(String name) {
         try {
             return ExpertLayout.valueOf(name.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {

@@ -4,8 +4,9 @@ import picocli.CommandLine.Option;
 
 /** Options that pick and place the model, shared by {@code run} and {@code serve}. */
 public final class ModelOptions {
-    @Option(names = "--model", paramLabel = "SPEC", defaultValue = "synthetic:tiny",
-            description = "synthetic:tiny (default), synthetic:qwen1.5-moe-a2.7b, or a Hugging Face model directory.")
+    @Option(names = "--model", paramLabel = "SPEC", defaultValue = "gsm8k-tiny",
+            description = "gsm8k-tiny (default: trained on GSM8K by the project, shipped in the jar), synthetic:tiny"
+                    + " (random weights), synthetic:qwen1.5-moe-a2.7b, or a Hugging Face model directory.")
     String model;
 
     @Option(names = "--device", paramLabel = "auto|cpu|gpu", defaultValue = "auto",

@@ -46,7 +46,7 @@ public final class RunCommand implements Callable<Integer> {
             throw new UserError("no prompts to run" + (run.prompts == null ? "" : " in " + run.prompts)
                     + "; give a file with at least one prompt");
         }
-        try (EngineSession engine = EngineSession.open(model)) {
+        try (EngineSession engine = EngineSession.open(model, run.quiet ? null : err)) {
             long start = System.nanoTime();
             List<GenerationRequest> requests = new ArrayList<>();
             for (int i = 0; i < prompts.size(); i++) {
@@ -62,6 +62,9 @@ public final class RunCommand implements Callable<Integer> {
             }
             int batchSize = run.batchSize == null ? requests.size() : Math.min(run.batchSize, requests.size());
             if (!run.quiet) {
+                if (engine.deviceNote != null) {
+                    err.println(engine.deviceNote);
+                }
                 err.printf(Locale.ROOT, "%s on %s (%s, %s experts): %d prompts, batch %d, up to %d new tokens each%n",
                         engine.runInfo.get("model_id"), engine.runInfo.get("device"), engine.runInfo.get("dtype"),
                         engine.layout.name().toLowerCase(Locale.ROOT), requests.size(), batchSize, run.maxNewTokens);

@@ -127,6 +127,7 @@ public final class Generator {
             long[] routedRows = new long[tokens];
             long[] requestIds = new long[tokens];
             int[] routedPositions = new int[tokens];
+            int[] routedTokens = new int[tokens];
             int t = 0;
             for (int b = 0; b < size; b++) {
                 long[] prompt = requests.get(b).promptIds();
@@ -137,10 +138,12 @@ public final class Generator {
                     routedRows[t] = row;
                     requestIds[t] = requests.get(b).id();
                     routedPositions[t] = p;
+                    routedTokens[t] = (int) prompt[p];
                     t++;
                 }
             }
-            StepContext context = new StepContext(stepId, true, tokens, requestIds, routedPositions, runInfo);
+            StepContext context = new StepContext(stepId, tokens, requestIds, routedPositions, routedTokens,
+                    StepContext.phases(tokens, true), runInfo);
             return new StepInput(size, promptColumns, ids, positions, 0, firstColumn, routedRows, context);
         }
 
@@ -150,6 +153,7 @@ public final class Generator {
             int[] positions = new int[size];
             long[] requestIds = new long[live.length];
             int[] routedPositions = new int[live.length];
+            int[] routedTokens = new int[live.length];
             for (int i = 0; i < live.length; i++) {
                 int b = (int) live[i];
                 List<Long> tokens = generated.get(b);
@@ -157,8 +161,10 @@ public final class Generator {
                 positions[b] = requests.get(b).promptIds().length + tokens.size() - 1;
                 requestIds[i] = requests.get(b).id();
                 routedPositions[i] = positions[b];
+                routedTokens[i] = (int) ids[b];
             }
-            StepContext context = new StepContext(stepId, false, live.length, requestIds, routedPositions, runInfo);
+            StepContext context = new StepContext(stepId, live.length, requestIds, routedPositions, routedTokens,
+                    StepContext.phases(live.length, false), runInfo);
             return new StepInput(size, 1, ids, positions, column, firstColumn, live, context);
         }
 

@@ -24,7 +24,7 @@ public final class Checkpoint implements AutoCloseable {
         this.chatModel = chatModel;
     }
 
-    /** {@code synthetic:tiny}, {@code synthetic:qwen1.5-moe-a2.7b}, or the model directory's name. */
+    /** {@code gsm8k-tiny}, {@code synthetic:tiny}, {@code synthetic:qwen1.5-moe-a2.7b}, or the directory's name. */
     public String modelId() {
         return modelId;
     }

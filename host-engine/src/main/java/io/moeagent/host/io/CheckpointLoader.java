@@ -14,8 +14,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Opens a checkpoint from a spec: {@code synthetic:tiny} (the default; written to the cache folder on first use,
- * then read like a download), {@code synthetic:qwen1.5-moe-a2.7b}, or a Hugging Face model directory. Weights are
+ * Opens a checkpoint from a spec: {@code gsm8k-tiny} (the default: trained by the project, shipped in the jar and
+ * unpacked to the cache folder on first use, then read like a download), {@code synthetic:tiny} (random weights,
+ * written to the cache folder on first use), {@code synthetic:qwen1.5-moe-a2.7b}, or a Hugging Face model directory. Weights are
  * only indexed here (headers read, every expected tensor's presence and shape checked); the model loads them.
  */
 public final class CheckpointLoader {
@@ -35,7 +36,11 @@ public final class CheckpointLoader {
 
     /** As {@link #load(String)}, writing synthetic checkpoints under {@code cacheDirectory}. */
     public static Checkpoint load(String spec, Path cacheDirectory) {
-        if (spec == null || spec.isBlank() || spec.equals(SyntheticCheckpoints.TINY)) {
+        if (spec == null || spec.isBlank() || spec.equals(BundledCheckpoints.GSM8K_TINY)) {
+            return loadDirectory(BundledCheckpoints.ensure(BundledCheckpoints.GSM8K_TINY, cacheDirectory),
+                    BundledCheckpoints.GSM8K_TINY);
+        }
+        if (spec.equals(SyntheticCheckpoints.TINY)) {
             Path directory = SyntheticCheckpoints.ensureTiny(cacheDirectory);
             return loadDirectory(directory, SyntheticCheckpoints.TINY);
         }
@@ -54,7 +59,8 @@ public final class CheckpointLoader {
         }
         if (!Files.isDirectory(directory)) {
             throw new ModelLoadException("--model '" + spec + "' is not a directory; give a Hugging Face model"
-                    + " directory (config.json, model.safetensors, tokenizer.json) or " + SyntheticCheckpoints.TINY);
+                    + " directory (config.json, model.safetensors, tokenizer.json), " + BundledCheckpoints.GSM8K_TINY
+                    + " or " + SyntheticCheckpoints.TINY);
         }
         Path name = directory.toAbsolutePath().normalize().getFileName();
         return loadDirectory(directory, name == null ? spec : name.toString());

@@ -79,7 +79,7 @@ public final class SyntheticCheckpoints {
     public static Path ensureTiny(Path cacheDirectory) {
         Path target = cacheDirectory.resolve(TINY_DIRECTORY);
         String stamp = tinyStamp();
-        if (hasStamp(target, stamp)) {
+        if (hasStamp(target, STAMP_FILE, stamp)) {
             return target;
         }
         try {
@@ -88,7 +88,7 @@ public final class SyntheticCheckpoints {
             try {
                 writeTiny(temp);
                 Files.writeString(temp.resolve(STAMP_FILE), stamp);
-                publish(temp, target, stamp);
+                publish(temp, target, STAMP_FILE, stamp);
             } finally {
                 deleteRecursively(temp);
             }
@@ -103,7 +103,7 @@ public final class SyntheticCheckpoints {
      * Renames the finished {@code temp} folder to {@code target} atomically. If another JVM got there first with
      * the same stamp, its copy is used; a stale copy is moved aside first (open mappings of it stay valid).
      */
-    private static void publish(Path temp, Path target, String stamp) throws IOException {
+    static void publish(Path temp, Path target, String stampFile, String stamp) throws IOException {
         for (int attempt = 0; attempt < 5; attempt++) {
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -115,10 +115,10 @@ public final class SyntheticCheckpoints {
                 if (!Files.exists(target)) {
                     throw e;
                 }
-                if (hasStamp(target, stamp)) {
+                if (hasStamp(target, stampFile, stamp)) {
                     return;
                 }
-                Path stale = target.resolveSibling(TINY_DIRECTORY + ".stale-" + UUID.randomUUID());
+                Path stale = target.resolveSibling(target.getFileName() + ".stale-" + UUID.randomUUID());
                 try {
                     Files.move(target, stale, StandardCopyOption.ATOMIC_MOVE);
                 } catch (FileSystemException movedByOther) {
@@ -127,7 +127,7 @@ public final class SyntheticCheckpoints {
                 deleteRecursively(stale);
             }
         }
-        if (!hasStamp(target, stamp)) {
+        if (!hasStamp(target, stampFile, stamp)) {
             throw new IOException("could not install " + target + " (other processes keep replacing it)");
         }
     }
@@ -140,10 +140,10 @@ public final class SyntheticCheckpoints {
         return n.toString();
     }
 
-    private static boolean hasStamp(Path directory, String stamp) {
+    static boolean hasStamp(Path directory, String stampFile, String stamp) {
         try {
-            return Files.isRegularFile(directory.resolve(STAMP_FILE))
-                    && Files.readString(directory.resolve(STAMP_FILE)).equals(stamp);
+            return Files.isRegularFile(directory.resolve(stampFile))
+                    && Files.readString(directory.resolve(stampFile)).equals(stamp);
         } catch (IOException e) {
             return false;
         }
@@ -167,7 +167,7 @@ public final class SyntheticCheckpoints {
     }
 
     /** Qwen's ChatML template and special tokens, as transformers writes them. */
-    static String tokenizerConfig(ByteLevelBpeTrainer.Vocabulary vocabulary) throws IOException {
+    public static String tokenizerConfig(ByteLevelBpeTrainer.Vocabulary vocabulary) throws IOException {
         ObjectNode n = JSON.createObjectNode();
         n.put("tokenizer_class", "PreTrainedTokenizerFast");
         n.put("model_max_length", 4096);

@@ -36,6 +36,13 @@ public final class DecoderLayer {
         return hidden.add(update);
     }
 
+    /** Continuous batching, hidden: packed [T, H] -> [T, H]; every token is routed, in the order of {@code context}. */
+    NDArray applyPacked(NDArray hidden, PackedStepInput.Tensors step, StepContext context,
+                        RotaryEmbedding.Tables rope, KvCache cache, List<ExpertSelection> trace) {
+        hidden = hidden.add(attention.applyPacked(inputNorm.apply(hidden), step, rope, cache));
+        return hidden.add(mlp.apply(postAttentionNorm.apply(hidden), context, trace));
+    }
+
     /** Moves the routed rows out of the padded batch and back; rows that are not routed get a zero update. */
     static final class RoutedRows {
         private final NDArray gatherIndex;

@@ -1,7 +1,6 @@
 package io.moeagent.host.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
@@ -19,23 +18,74 @@ public final class KvCache implements AutoCloseable {
     private final NDArray[] keys;
     /** per layer: [B, kvHeads, maxLen, D] */
     private final NDArray[] values;
-    private final int maxLength;
-    private final NDList owned = new NDList();
+    private final int batch;
+    private int maxLength;
 
     public KvCache(NDManager manager, int layers, int batch, int kvHeads, int maxLength, int headDim, DataType dtype) {
         this.keys = new NDArray[layers];
         this.values = new NDArray[layers];
+        this.batch = batch;
         this.maxLength = maxLength;
-        Shape shape = new Shape(batch, kvHeads, maxLength, headDim);
-        Shape transposed = new Shape(batch, kvHeads, headDim, maxLength);
         for (int layer = 0; layer < layers; layer++) {
-            keys[layer] = manager.zeros(transposed, dtype);
-            values[layer] = manager.zeros(shape, dtype);
-            // the cache outlives the per-step scopes it may be created in
-            NDScope.unregister(keys[layer], values[layer]);
-            owned.add(keys[layer]);
-            owned.add(values[layer]);
+            keys[layer] = zeros(manager, batch, kvHeads, headDim, maxLength, dtype);
+            values[layer] = zeros(manager, batch, kvHeads, maxLength, headDim, dtype);
         }
+    }
+
+    private static NDArray zeros(NDManager manager, int b, int h, int rows, int cols, DataType dtype) {
+        NDArray array = manager.zeros(new Shape(b, h, rows, cols), dtype);
+        NDScope.unregister(array); // the cache outlives the per-step scopes it may be created in
+        return array;
+    }
+
+    /**
+     * Makes room for columns [0, length) in every slot, copying what is cached (continuous batching grows the cache
+     * as longer requests arrive instead of reserving the model's whole context for every slot).
+     */
+    public void ensureLength(int length) {
+        if (length <= maxLength) {
+            return;
+        }
+        int grown = Math.max(length, maxLength * 2);
+        for (int layer = 0; layer < keys.length; layer++) {
+            Shape k = keys[layer].getShape();
+            Shape v = values[layer].getShape();
+            NDArray newKeys = zeros(keys[layer].getManager(), batch, (int) k.get(1), (int) k.get(2), grown,
+                    keys[layer].getDataType());
+            NDArray newValues = zeros(values[layer].getManager(), batch, (int) v.get(1), grown, (int) v.get(3),
+                    values[layer].getDataType());
+            newKeys.set(new NDIndex(":, :, :, :{}", maxLength), keys[layer]);
+            newValues.set(new NDIndex(":, :, :{}", maxLength), values[layer]);
+            keys[layer].close();
+            values[layer].close();
+            keys[layer] = newKeys;
+            values[layer] = newValues;
+        }
+        maxLength = grown;
+    }
+
+    /**
+     * Writes the packed tokens' k, v [T, kvHeads, D] to (slot, column) pairs {@code slots}, {@code columns} [T]
+     * in one indexed write per array.
+     */
+    void put(int layer, NDArray slots, NDArray columns, NDArray k, NDArray v) {
+        keys[layer].set(new NDIndex("{}, :, :, {}", slots, columns), k);
+        values[layer].set(new NDIndex("{}, :, {}", slots, columns), v);
+    }
+
+    /** Transposed keys [rows, kvHeads, D, end] of slots [0, rows) and columns [0, end). */
+    NDArray transposedKeys(int layer, int rows, int end) {
+        return keys[layer].get(new NDIndex(":{}, :, :, :{}", rows, end));
+    }
+
+    /** Values [rows, kvHeads, end, D] of slots [0, rows) and columns [0, end). */
+    NDArray values(int layer, int rows, int end) {
+        return values[layer].get(new NDIndex(":{}, :, :{}", rows, end));
+    }
+
+    /** Number of slots (rows). */
+    public int batch() {
+        return batch;
     }
 
     /** Writes k, v [B, kvHeads, S, D] at columns [start, start + S). */
@@ -64,6 +114,9 @@ public final class KvCache implements AutoCloseable {
 
     @Override
     public void close() {
-        owned.close();
+        for (int layer = 0; layer < keys.length; layer++) {
+            keys[layer].close();
+            values[layer].close();
+        }
     }
 }

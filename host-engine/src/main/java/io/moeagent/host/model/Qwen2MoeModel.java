@@ -84,6 +84,34 @@ public final class Qwen2MoeModel implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs one continuous-batching step: embeds the packed tokens, writes their keys and values to their cache slots,
+     * and returns the logits of {@code input.sampleTokens()} in that order (none when the list is empty).
+     */
+    public StepOutput forward(PackedStepInput input, KvCache cache, boolean traceRoutes) {
+        if (input.batch() > cache.batch() || input.columns() > cache.maxLength()) {
+            throw new IllegalArgumentException("step spans " + input.batch() + " slots x " + input.columns()
+                    + " columns; the cache holds " + cache.batch() + " x " + cache.maxLength());
+        }
+        List<ExpertSelection> trace = traceRoutes ? new ArrayList<>() : null;
+        try (NDScope scope = new NDScope()) {
+            NDArray hidden = embedTokens.get(new NDIndex("{}", manager.create(input.tokenIds()))); // [T, H]
+            RotaryEmbedding.Tables rope = rotary.tables(manager, 1, input.tokens(), input.positions(), dtype);
+            PackedStepInput.Tensors step = input.tensors(manager);
+            for (DecoderLayer layer : layers) {
+                hidden = layer.applyPacked(hidden, step, input.context(), rope, cache, trace);
+            }
+            int[] sample = input.sampleTokens();
+            float[] logits = new float[0];
+            if (sample.length > 0) {
+                NDArray last = hidden.get(new NDIndex("{}",
+                        manager.create(java.util.Arrays.stream(sample).asLongStream().toArray()))); // [N, H]
+                logits = lmHead.apply(finalNorm.apply(last)).toType(DataType.FLOAT32, false).toFloatArray();
+            }
+            return new StepOutput(logits, config.vocabSize(), trace == null ? List.of() : trace);
+        }
+    }
+
     public KvCache newCache(int batch, int maxLength) {
         return new KvCache(manager, layers.length, batch, config.numKeyValueHeads(), maxLength, config.headDim(),
                 dtype);

@@ -2,12 +2,21 @@ package io.moeagent.host.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-/** The fields of an OpenAI-style completion or chat completion request this server honours. */
-record CompletionRequest(String prompt, boolean chat, int maxTokens, double temperature, double topP, Long seed) {
-    static final int DEFAULT_MAX_TOKENS = 16;
+import java.util.ArrayList;
+import java.util.List;
 
-    /** Reads {@code body}; chat requests carry {@code messages}, plain ones {@code prompt}. */
-    static CompletionRequest parse(JsonNode body, boolean chat, ChatFormatter formatter) {
+/** The fields of an OpenAI-style completion or chat completion request this server honours. */
+record CompletionRequest(String prompt, boolean chat, int maxTokens, double temperature, double topP, Long seed,
+                         boolean stream, boolean includeUsage, List<String> stop) {
+    static final int DEFAULT_MAX_TOKENS = 16;
+    /** OpenAI accepts up to 4 stop sequences. */
+    static final int MAX_STOP_STRINGS = 4;
+
+    /**
+     * Reads {@code body}; chat requests carry {@code messages}, plain ones {@code prompt}. {@code maxPositions} is the
+     * model's context: no {@code max_tokens} beyond it can be met.
+     */
+    static CompletionRequest parse(JsonNode body, boolean chat, ChatFormatter formatter, int maxPositions) {
         if (body == null || !body.isObject()) {
             throw new BadRequest("the request body must be a JSON object");
         }
@@ -25,32 +34,86 @@ record CompletionRequest(String prompt, boolean chat, int maxTokens, double temp
             }
             prompt = p.asText();
         }
-        int maxTokens = DEFAULT_MAX_TOKENS;
-        JsonNode m = body.has("max_tokens") ? body.get("max_tokens") : body.get("max_completion_tokens");
-        if (m != null && !m.isNull()) {
-            if (!m.isIntegralNumber() || m.asLong() < 1 || m.asLong() > 100_000) {
-                throw new BadRequest("'max_tokens' must be an integer >= 1");
-            }
-            maxTokens = m.asInt();
-        }
+        int maxTokens = maxTokens(body.has("max_tokens") ? body.get("max_tokens") : body.get("max_completion_tokens"),
+                maxPositions);
         double temperature = number(body, "temperature", 0, 0, 100);
         double topP = number(body, "top_p", 1, Double.MIN_VALUE, 1);
         Long seed = null;
         JsonNode s = body.get("seed");
         if (s != null && !s.isNull()) {
-            if (!s.isIntegralNumber()) {
-                throw new BadRequest("'seed' must be an integer");
+            if (!s.isIntegralNumber() || !s.canConvertToLong()) {
+                throw new BadRequest("'seed' must be a 64-bit integer");
             }
             seed = s.asLong();
         }
-        if (body.has("stream") && body.get("stream").asBoolean(false)) {
-            throw new BadRequest("'stream': streaming is not supported; send stream=false");
+        boolean stream = flag(body, "stream");
+        boolean includeUsage = false;
+        JsonNode options = body.get("stream_options");
+        if (options != null && !options.isNull()) {
+            if (!options.isObject() || !stream) {
+                throw new BadRequest("'stream_options' must be an object, and only goes with \"stream\": true");
+            }
+            includeUsage = flag(options, "include_usage");
         }
         JsonNode n = body.get("n");
-        if (n != null && !n.isNull() && n.asInt(-1) != 1) {
+        if (n != null && !n.isNull() && (!n.isIntegralNumber() || n.asLong() != 1)) {
             throw new BadRequest("'n': only n=1 is supported");
         }
-        return new CompletionRequest(prompt, chat, maxTokens, temperature, topP, seed);
+        return new CompletionRequest(prompt, chat, maxTokens, temperature, topP, seed, stream, includeUsage,
+                stop(body.get("stop")));
+    }
+
+    private static int maxTokens(JsonNode m, int maxPositions) {
+        if (m == null || m.isNull()) {
+            return Math.min(DEFAULT_MAX_TOKENS, maxPositions - 1);
+        }
+        if (!m.isNumber()) {
+            throw new BadRequest("'max_tokens' must be an integer >= 1");
+        }
+        double value = m.asDouble();
+        boolean whole = m.isIntegralNumber() || value == Math.rint(value);
+        if (whole && (m.isBigInteger() || value >= maxPositions)) {
+            throw new BadRequest("'max_tokens' " + m.asText() + " is too large: the model has " + maxPositions
+                    + " positions for the prompt and the completion together");
+        }
+        if (!whole || value < 1) {
+            throw new BadRequest("'max_tokens' must be an integer >= 1, got " + m.asText());
+        }
+        return (int) value;
+    }
+
+    private static List<String> stop(JsonNode stop) {
+        List<String> stops = new ArrayList<>();
+        if (stop == null || stop.isNull()) {
+            return stops;
+        }
+        if (stop.isTextual()) {
+            stops.add(stop.asText());
+        } else if (stop.isArray() && stop.size() <= MAX_STOP_STRINGS) {
+            for (JsonNode s : stop) {
+                if (!s.isTextual()) {
+                    throw new BadRequest("'stop' must be a string or an array of up to 4 strings");
+                }
+                stops.add(s.asText());
+            }
+        } else {
+            throw new BadRequest("'stop' must be a string or an array of up to 4 strings");
+        }
+        if (stops.stream().anyMatch(String::isEmpty)) {
+            throw new BadRequest("'stop' strings must not be empty");
+        }
+        return List.copyOf(stops);
+    }
+
+    private static boolean flag(JsonNode body, String field) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return false;
+        }
+        if (!v.isBoolean()) {
+            throw new BadRequest("'" + field + "' must be true or false");
+        }
+        return v.asBoolean();
     }
 
     private static double number(JsonNode body, String field, double fallback, double min, double max) {

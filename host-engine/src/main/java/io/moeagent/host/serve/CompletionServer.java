@@ -2,157 +2,311 @@ package io.moeagent.host.serve;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import io.moeagent.host.generate.GenerationProgress;
+import io.moeagent.host.generate.ContinuousBatcher;
 import io.moeagent.host.generate.GenerationRequest;
 import io.moeagent.host.generate.GenerationResult;
-import io.moeagent.host.generate.GenerationStats;
-import io.moeagent.host.generate.Generator;
 import io.moeagent.host.generate.SamplingConfig;
 import io.moeagent.host.tokenizer.TextTokenizer;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ExecutorService;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * OpenAI-style, non-streaming {@code POST /v1/completions} and {@code POST /v1/chat/completions}, plus
- * {@code GET /health}, on the JDK's HTTP server. Requests are answered one at a time (the generator is serialised);
- * each gets the next id of a counter, which is also its request id in the engine's step contexts.
+ * OpenAI-compatible {@code POST /v1/completions} and {@code POST /v1/chat/completions} (whole answers, or server-sent
+ * events with {@code "stream": true}), {@code GET /v1/models} and {@code GET /health}, on Jetty. Each request gets
+ * the next id of a counter (also its request id in the engine's step contexts) and joins the running batch of the
+ * {@link ContinuousBatcher}; its worker thread turns the tokens into text and writes them as they come.
  */
 public final class CompletionServer {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int MAX_BODY_BYTES = 4 << 20;
-
-    private final HttpServer http;
-    private final ExecutorService executor;
-    private final Generator generator;
+    private final Server http;
+    private final ServerConnector connector;
+    private final ContinuousBatcher batcher;
     private final TextTokenizer tokenizer;
-    private final String modelId;
+    private final OpenAiJson json;
     private final boolean chatModel;
     private final long defaultSeed;
     private final int maxPositions;
+    private final ServerLimits limits;
     private final AtomicLong nextRequestId = new AtomicLong();
 
-    private CompletionServer(HttpServer http, Generator generator, TextTokenizer tokenizer, String modelId,
-                             boolean chatModel, long defaultSeed, int maxPositions) {
-        this.http = http;
-        this.executor = Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "host-http");
-            t.setDaemon(true);
-            return t;
-        });
-        this.generator = generator;
+    private CompletionServer(String bindAddress, int port, ContinuousBatcher batcher, TextTokenizer tokenizer,
+                             String modelId, boolean chatModel, long defaultSeed, int maxPositions,
+                             ServerLimits limits) {
+        this.batcher = batcher;
         this.tokenizer = tokenizer;
-        this.modelId = modelId;
+        this.json = new OpenAiJson(modelId);
         this.chatModel = chatModel;
         this.defaultSeed = defaultSeed;
         this.maxPositions = maxPositions;
+        this.limits = limits;
+        QueuedThreadPool threads = new QueuedThreadPool(limits.threads(), Math.min(4, limits.threads()));
+        threads.setName("host-http");
+        threads.setDaemon(true);
+        this.http = new Server(threads);
+        HttpConfiguration config = new HttpConfiguration();
+        config.setRequestHeaderSize(limits.maxHeaderBytes());
+        config.setSendServerVersion(false);
+        config.setSendDateHeader(false);
+        // one acceptor and one selector thread: a connection costs no worker thread until its headers are in
+        this.connector = new ServerConnector(http, 1, 1, new HttpConnectionFactory(config));
+        connector.setHost(bindAddress);
+        connector.setPort(port);
+        connector.setIdleTimeout(limits.idleTimeoutMillis());
+        connector.setAcceptQueueSize(64);
+        http.addConnector(connector);
+        http.addBean(new NetworkConnectionLimit(limits.maxConnections(), http));
+        http.setErrorHandler(new JsonErrors());
+        http.setHandler(new Routes());
+        http.setStopTimeout(2000);
     }
 
-    public static CompletionServer start(String bindAddress, int port, Generator generator, TextTokenizer tokenizer,
-                                         String modelId, boolean chatModel, long defaultSeed, int maxPositions) {
-        HttpServer http;
+    public static CompletionServer start(String bindAddress, int port, ContinuousBatcher batcher,
+                                         TextTokenizer tokenizer, String modelId, boolean chatModel, long defaultSeed,
+                                         int maxPositions, ServerLimits limits) {
+        CompletionServer server = new CompletionServer(bindAddress, port, batcher, tokenizer, modelId, chatModel,
+                defaultSeed, maxPositions, limits);
         try {
-            http = HttpServer.create(new InetSocketAddress(bindAddress, port), 0);
-        } catch (IOException e) {
+            server.http.start();
+        } catch (Exception e) {
+            server.stop();
             throw new IllegalArgumentException("cannot listen on " + bindAddress + ":" + port + " (" + e.getMessage()
                     + "); pick another --port, or 0 for a free one");
         }
-        CompletionServer server = new CompletionServer(http, generator, tokenizer, modelId, chatModel, defaultSeed,
-                maxPositions);
-        http.setExecutor(server.executor);
-        http.createContext("/v1/completions", e -> server.handle(e, false));
-        http.createContext("/v1/chat/completions", e -> server.handle(e, true));
-        http.createContext("/health", server::health);
-        http.createContext("/", e -> server.send(e, 404, error("no such endpoint: " + e.getRequestURI().getPath()
-                + "; use POST /v1/completions, POST /v1/chat/completions or GET /health")));
-        http.start();
         return server;
     }
 
     public int port() {
-        return http.getAddress().getPort();
+        return connector.getLocalPort();
     }
 
-    /** Stops accepting, lets a running request finish for up to 2 s, then stops the worker threads. */
+    /** Stops accepting, lets running answers finish for up to 2 s, then stops the worker threads. */
     public void stop() {
-        http.stop(2);
-        executor.shutdownNow();
-    }
-
-    private void health(HttpExchange exchange) throws IOException {
-        if (!exchange.getRequestMethod().equals("GET")) {
-            send(exchange, 405, error("use GET /health"));
-            return;
-        }
-        ObjectNode body = JSON.createObjectNode();
-        body.put("status", "ok");
-        body.put("model", modelId);
-        send(exchange, 200, body);
-    }
-
-    private void handle(HttpExchange exchange, boolean chat) throws IOException {
         try {
-            if (!exchange.getRequestMethod().equals("POST")) {
-                send(exchange, 405, error("use POST with a JSON body"));
-                return;
-            }
-            CompletionRequest request = CompletionRequest.parse(readJson(exchange), chat, this::formatChat);
-            send(exchange, 200, complete(request));
-        } catch (BadRequest e) {
-            send(exchange, 400, error(e.getMessage()));
-        } catch (RuntimeException e) {
-            send(exchange, 500, error("internal error: " + e));
+            http.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException("stopping the HTTP server failed: " + e, e);
         }
     }
 
-    private ObjectNode complete(CompletionRequest request) {
+    /** Dispatches by path; every refusal is a JSON error with a message saying what to do. */
+    private final class Routes extends Handler.Abstract {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            String path = request.getHttpURI().getPath();
+            String method = request.getMethod();
+            try {
+                switch (path == null ? "" : path) {
+                    case "/health" -> {
+                        requireMethod(method, "GET", "/health");
+                        ObjectNode body = OpenAiJson.JSON.createObjectNode();
+                        body.put("status", "ok");
+                        body.put("model", json.modelId());
+                        send(response, callback, 200, body);
+                    }
+                    case "/v1/models" -> {
+                        requireMethod(method, "GET", "/v1/models");
+                        send(response, callback, 200, json.models());
+                    }
+                    case "/v1/completions" -> complete(request, response, callback, false);
+                    case "/v1/chat/completions" -> complete(request, response, callback, true);
+                    default -> {
+                        if (path != null && path.equals("/v1/models/" + json.modelId())) {
+                            requireMethod(method, "GET", path);
+                            send(response, callback, 200, json.model());
+                        } else if (path != null && path.startsWith("/v1/models/")) {
+                            throw new BadRequest(404, "no model '" + path.substring("/v1/models/".length())
+                                    + "'; this server serves '" + json.modelId() + "' (GET /v1/models)");
+                        } else {
+                            throw new BadRequest(404, "no such endpoint: " + path + "; use POST /v1/completions, POST"
+                                    + " /v1/chat/completions, GET /v1/models or GET /health");
+                        }
+                    }
+                }
+            } catch (BadRequest e) {
+                send(response, callback, e.status(), OpenAiJson.error(e.getMessage(),
+                        e.status() == 404 ? "not_found_error" : "invalid_request_error"));
+            } catch (RuntimeException e) {
+                send(response, callback, 500, OpenAiJson.error("internal error: " + e, "server_error"));
+            }
+            return true;
+        }
+    }
+
+    private static void requireMethod(String method, String expected, String path) {
+        if (!method.equals(expected)) {
+            throw new BadRequest(405, "use " + expected + " " + path);
+        }
+    }
+
+    private void complete(Request httpRequest, Response response, Callback callback, boolean chat) {
+        requireMethod(httpRequest.getMethod(), "POST", chat ? "/v1/chat/completions" : "/v1/completions");
+        CompletionRequest request = CompletionRequest.parse(readJson(httpRequest), chat, this::formatChat,
+                maxPositions);
         long[] promptIds = tokenizer.encode(request.prompt());
         if (promptIds.length == 0) {
             throw new BadRequest("the prompt encodes to no tokens");
         }
         if (promptIds.length + request.maxTokens() > maxPositions) {
             throw new BadRequest("prompt (" + promptIds.length + " tokens) + max_tokens (" + request.maxTokens()
-                    + ") exceeds the model's " + maxPositions + " positions");
+                    + ") is too large: the model has " + maxPositions + " positions; shorten the prompt or lower"
+                    + " max_tokens");
         }
         long id = nextRequestId.getAndIncrement();
         SamplingConfig sampling = new SamplingConfig(request.temperature(), request.topP(),
                 request.seed() == null ? defaultSeed : request.seed());
-        GenerationStats stats = new GenerationStats();
-        GenerationResult result = generator.generate(List.of(new GenerationRequest(id, promptIds, request.maxTokens())),
-                1, sampling, stats, GenerationProgress.NONE).get(0);
-        String completion = tokenizer.decode(result.generatedIds());
-
-        ObjectNode body = JSON.createObjectNode();
-        body.put("id", (request.chat() ? "chatcmpl-" : "cmpl-") + id);
-        body.put("object", request.chat() ? "chat.completion" : "text_completion");
-        body.put("created", System.currentTimeMillis() / 1000);
-        body.put("model", modelId);
-        ObjectNode choice = body.putArray("choices").addObject();
-        choice.put("index", 0);
-        if (request.chat()) {
-            ObjectNode message = choice.putObject("message");
-            message.put("role", "assistant");
-            message.put("content", completion);
-        } else {
-            choice.put("text", completion);
+        Answer answer = new Answer(request, id, promptIds.length, new IncrementalText(tokenizer, request.stop()));
+        ContinuousBatcher.Handle handle;
+        try {
+            handle = batcher.submit(new GenerationRequest(id, promptIds, request.maxTokens()), sampling, answer);
+        } catch (IllegalStateException e) {
+            throw new BadRequest(503, "the server is shutting down");
         }
-        choice.put("finish_reason", result.finishReason().wireName());
-        ObjectNode usage = body.putObject("usage");
-        usage.put("prompt_tokens", promptIds.length);
-        usage.put("completion_tokens", result.generatedIds().length);
-        usage.put("total_tokens", promptIds.length + result.generatedIds().length);
-        return body;
+        if (request.stream()) {
+            answer.stream(response, callback, handle);
+        } else {
+            answer.whole(response, callback, handle);
+        }
+    }
+
+    /** One request's answer: tokens arrive on the engine thread and are turned into text on the worker thread. */
+    private final class Answer implements ContinuousBatcher.Listener {
+        private final BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+        private final CompletionRequest request;
+        private final long id;
+        private final int promptTokens;
+        private final IncrementalText text;
+
+        Answer(CompletionRequest request, long id, int promptTokens, IncrementalText text) {
+            this.request = request;
+            this.id = id;
+            this.promptTokens = promptTokens;
+            this.text = text;
+        }
+
+        @Override
+        public void onToken(long tokenId) {
+            events.add(tokenId);
+        }
+
+        @Override
+        public void onFinish(GenerationResult result) {
+            events.add(result);
+        }
+
+        @Override
+        public void onError(RuntimeException error) {
+            events.add(error);
+        }
+
+        /** Calls {@code piece} with each final piece of text; returns the finish reason. */
+        private String run(ContinuousBatcher.Handle handle, PieceSink piece) throws IOException {
+            try {
+                while (true) {
+                    Object event = events.take();
+                    if (event instanceof Long token) {
+                        piece.accept(text.add(token));
+                        if (text.stopped()) {
+                            handle.cancel();
+                            return "stop";
+                        }
+                    } else if (event instanceof GenerationResult result) {
+                        piece.accept(text.finish());
+                        return result.finishReason().wireName();
+                    } else {
+                        throw (RuntimeException) event;
+                    }
+                }
+            } catch (InterruptedException e) {
+                handle.cancel();
+                Thread.currentThread().interrupt();
+                throw new BadRequest(503, "the server is shutting down");
+            } catch (IOException | RuntimeException e) {
+                handle.cancel();
+                throw e;
+            }
+        }
+
+        void whole(Response response, Callback callback, ContinuousBatcher.Handle handle) {
+            String finish;
+            try {
+                finish = run(handle, piece -> { });
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            send(response, callback, 200, json.completion(request.chat(), id, text.text(), finish, promptTokens,
+                    text.tokens()));
+        }
+
+        void stream(Response response, Callback callback, ContinuousBatcher.Handle handle) {
+            response.setStatus(200);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+            OutputStream out = Content.Sink.asOutputStream(response);
+            boolean[] first = {true};
+            try {
+                if (request.chat()) { // OpenAI's first chat chunk carries the role only
+                    event(out, json.chunk(true, id, "", true, null));
+                    first[0] = false;
+                }
+                String finish;
+                try {
+                    finish = run(handle, piece -> {
+                        if (!piece.isEmpty()) {
+                            event(out, json.chunk(request.chat(), id, piece, first[0], null));
+                            first[0] = false;
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    event(out, OpenAiJson.error(e instanceof BadRequest ? e.getMessage() : "internal error: " + e,
+                            "server_error"));
+                    out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+                    out.close();
+                    callback.succeeded();
+                    return;
+                }
+                event(out, json.chunk(request.chat(), id, request.chat() ? null : "", first[0], finish));
+                if (request.includeUsage()) {
+                    event(out, json.usageChunk(request.chat(), id, promptTokens, text.tokens()));
+                }
+                out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+                out.close();
+                callback.succeeded();
+            } catch (IOException e) { // the client went away: its row has left the batch
+                handle.cancel();
+                callback.failed(e);
+            }
+        }
+
+        private void event(OutputStream out, ObjectNode body) throws IOException {
+            out.write(("data: " + write(body) + "\n\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+    }
+
+    @FunctionalInterface
+    private interface PieceSink {
+        void accept(String piece) throws IOException;
     }
 
     /**
@@ -178,41 +332,54 @@ public final class CompletionServer {
         return chatModel ? chatMl.append("<|im_start|>assistant\n").toString() : plain.toString();
     }
 
-    private static JsonNode readJson(HttpExchange exchange) throws IOException {
-        byte[] bytes;
-        try (InputStream in = exchange.getRequestBody()) {
-            bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+    /** The body as JSON, refusing with 413 what is larger than the limit (announced or found while reading). */
+    private JsonNode readJson(Request request) {
+        int max = limits.maxBodyBytes();
+        String tooLarge = "the request body is larger than " + max + " bytes; send a shorter prompt";
+        if (request.getLength() > max) {
+            throw new BadRequest(413, tooLarge);
         }
-        if (bytes.length > MAX_BODY_BYTES) {
-            throw new BadRequest("the request body is larger than " + MAX_BODY_BYTES + " bytes");
+        byte[] bytes;
+        try (InputStream in = Request.asInputStream(request)) {
+            bytes = in.readNBytes(max + 1);
+        } catch (IOException e) {
+            throw new BadRequest("the request body could not be read: " + e.getMessage());
+        }
+        if (bytes.length > max) {
+            throw new BadRequest(413, tooLarge);
         }
         try {
-            return JSON.readTree(bytes);
+            return OpenAiJson.JSON.readTree(bytes);
         } catch (JsonProcessingException e) {
             throw new BadRequest("the body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new BadRequest("the body could not be parsed: " + e.getMessage());
         }
     }
 
-    private static ObjectNode error(String message) {
-        ObjectNode body = JSON.createObjectNode();
-        ObjectNode error = body.putObject("error");
-        error.put("message", message);
-        error.put("type", "invalid_request_error");
-        return body;
-    }
-
-    private void send(HttpExchange exchange, int status, ObjectNode body) throws IOException {
-        byte[] bytes;
+    private static String write(ObjectNode body) {
         try {
-            bytes = JSON.writeValueAsBytes(body);
+            return OpenAiJson.JSON.writeValueAsString(body);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
-        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
+    }
+
+    private static void send(Response response, Callback callback, int status, ObjectNode body) {
+        byte[] bytes = write(body).getBytes(StandardCharsets.UTF_8);
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+        response.write(true, ByteBuffer.wrap(bytes), callback);
+    }
+
+    /** Jetty's own refusals (bad request lines, over-size headers, ...) as OpenAI-style JSON too. */
+    private static final class JsonErrors extends ErrorHandler {
+        @Override
+        protected void generateResponse(Request request, Response response, int code, String message,
+                                        Throwable cause, Callback callback) {
+            send(response, callback, code, OpenAiJson.error(message == null ? "HTTP " + code : message,
+                    "invalid_request_error"));
         }
-        exchange.close();
     }
 }

@@ -95,6 +95,24 @@ class ServeCommandTest {
         }
     }
 
+    /** Bad batching and limit options: one error line naming the option, exit 1, before any model is loaded. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+        "--max-batch|0|--max-batch",
+        "--prefill-chunk|0|--prefill-chunk",
+        "--max-batch-tokens|3|--max-batch-tokens",
+        "--idle-timeout-ms|0|--idle-timeout-ms",
+        "--http-threads|2|--http-threads",
+    })
+    void refusesBadServeOptions(String option, String value, String mention) {
+        CliHarness run = CliHarness.run("serve", "--port", "0", "--cache-dir", CliHarness.CACHE.toString(),
+                option, value);
+        assertEquals(1, run.exitCode, run.toString());
+        List<String> lines = run.err.lines().toList();
+        assertEquals(1, lines.size(), run.toString());
+        assertTrue(lines.get(0).startsWith("error: ") && lines.get(0).contains(mention), run.toString());
+    }
+
     private static HttpResponse<String> post(HttpClient http, String url, String json) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
                         .header("Content-Type", "application/json")

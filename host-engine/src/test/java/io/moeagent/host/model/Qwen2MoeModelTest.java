@@ -78,9 +78,11 @@ class Qwen2MoeModelTest {
                     }
                 }
             }
-            StepContext prefillContext = new StepContext(0, true, routed.size(),
+            StepContext prefillContext = new StepContext(0, routed.size(),
                     requestIds.stream().mapToLong(Long::longValue).toArray(),
-                    routedPositions.stream().mapToInt(Integer::intValue).toArray(), runInfo);
+                    routedPositions.stream().mapToInt(Integer::intValue).toArray(),
+                    routed.stream().mapToInt(r -> (int) ids[r.intValue()]).toArray(),
+                    StepContext.phases(routed.size(), true), runInfo);
             StepOutput prefill = model.forward(new StepInput(2, length, ids, positions, 0, firstColumn,
                     routed.stream().mapToLong(Long::longValue).toArray(), prefillContext), cache, true);
             List<List<ReferenceQwen2Moe.TokenResult>> expected = List.of(
@@ -108,8 +110,9 @@ class Qwen2MoeModelTest {
                 }
                 long[] routedRows = rows.stream().mapToLong(Long::longValue).toArray();
                 int[] routedPos = rows.stream().mapToInt(r -> stepPositions[r.intValue()]).toArray();
-                StepContext context = new StepContext(step + 1, false, routedRows.length, routedRows.clone(),
-                        routedPos, runInfo);
+                StepContext context = new StepContext(step + 1, routedRows.length, routedRows.clone(),
+                        routedPos, rows.stream().mapToInt(r -> (int) stepIds[r.intValue()]).toArray(),
+                        StepContext.phases(routedRows.length, false), runInfo);
                 StepOutput out = model.forward(new StepInput(2, 1, stepIds, stepPositions, length + step, firstColumn,
                         routedRows, context), cache, true);
                 for (long b : routedRows) {
@@ -117,6 +120,77 @@ class Qwen2MoeModelTest {
                             config.vocabSize(), name + " decode " + step + " logits row " + b);
                 }
                 assertRoutes(out, context, stepExpected, config);
+            }
+        }
+    }
+
+    /**
+     * Continuous batching: steps that mix a prefill chunk of one request, a whole prompt of another and decode tokens
+     * of running ones, in cache slots with a gap (slot 1 idle, then reused), with the cache growing between steps.
+     * Every sampled row's logits and every routed row's experts equal the reference's for that request and position.
+     */
+    @ParameterizedTest(name = "{0} {2}")
+    @MethodSource("cases")
+    void packedMixedStepsMatchReference(String name, ModelConfig config, ExpertLayout layout) {
+        InMemoryWeights weights = InMemoryWeights.random(config, 43);
+        ReferenceQwen2Moe reference = new ReferenceQwen2Moe(config, weights.asMap());
+        long[][] prompts = {{3, 17, 5, 9, 30, 2, 11}, {8, 40, 1, 6}, {5, 6}};
+        ReferenceQwen2Moe.Session[] sessions = {reference.newSession(), reference.newSession(), reference.newSession()};
+        // per step: {request, slot, first position, tokens...}
+        long[][][] steps = {
+            {{0, 0, 0, 3, 17, 5, 9}, {1, 2, 0, 8, 40, 1, 6}},
+            {{0, 0, 4, 30, 2, 11}, {1, 2, 4, 19}},
+            {{0, 0, 7, 12}, {2, 1, 0, 5, 6}, {1, 2, 5, 4}},
+        };
+        try (Qwen2MoeModel model = Qwen2MoeModel.load(config, weights, manager, DataType.FLOAT32, layout);
+             KvCache cache = model.newCache(3, 4)) {
+            for (int step = 0; step < steps.length; step++) {
+                List<Long> ids = new ArrayList<>();
+                List<Integer> positions = new ArrayList<>();
+                List<Integer> slots = new ArrayList<>();
+                List<Long> requests = new ArrayList<>();
+                List<Byte> phases = new ArrayList<>();
+                List<Integer> sample = new ArrayList<>();
+                List<List<ReferenceQwen2Moe.TokenResult>> expected = new ArrayList<>(List.of(List.of(), List.of(),
+                        List.of()));
+                for (long[] part : steps[step]) {
+                    int request = (int) part[0];
+                    long[] tokens = java.util.Arrays.copyOfRange(part, 3, part.length);
+                    for (int i = 0; i < tokens.length; i++) {
+                        int position = (int) part[2] + i;
+                        ids.add(tokens[i]);
+                        positions.add(position);
+                        slots.add((int) part[1]);
+                        requests.add((long) request);
+                        phases.add(position < prompts[request].length ? StepContext.PREFILL_ROW : StepContext.DECODE_ROW);
+                    }
+                    expected.set(request, sessions[request].feed(tokens));
+                    if (part[2] + tokens.length >= prompts[request].length) {
+                        sample.add(ids.size() - 1);
+                    }
+                }
+                int n = ids.size();
+                byte[] phaseArray = new byte[n];
+                for (int i = 0; i < n; i++) {
+                    phaseArray[i] = phases.get(i);
+                }
+                StepContext context = new StepContext(step, n, requests.stream().mapToLong(Long::longValue).toArray(),
+                        positions.stream().mapToInt(Integer::intValue).toArray(),
+                        ids.stream().mapToInt(Long::intValue).toArray(), phaseArray, Map.of("engine", "test"));
+                PackedStepInput input = new PackedStepInput(ids.stream().mapToLong(Long::longValue).toArray(),
+                        context.positions, slots.stream().mapToInt(Integer::intValue).toArray(),
+                        sample.stream().mapToInt(Integer::intValue).toArray(), context);
+                assertEquals(step == 0, context.prefill, "prefill only when every row is a prompt row");
+                cache.ensureLength(input.columns());
+                StepOutput out = model.forward(input, cache, true);
+                assertEquals(sample.size() * config.vocabSize(), out.logits().length);
+                for (int i = 0; i < sample.size(); i++) {
+                    int request = (int) context.requestIds[sample.get(i)];
+                    List<ReferenceQwen2Moe.TokenResult> fed = expected.get(request);
+                    assertClose(fed.get(fed.size() - 1).logits, out.logits(), i * config.vocabSize(),
+                            config.vocabSize(), name + " step " + step + " request " + request + " logits");
+                }
+                assertRoutes(out, context, expected, config);
             }
         }
     }
@@ -136,7 +210,9 @@ class Qwen2MoeModelTest {
              KvCache cache = model.newCache(1, prompt.length)) {
             long[] rows = java.util.stream.LongStream.range(0, prompt.length).toArray();
             int[] positions = java.util.stream.IntStream.range(0, prompt.length).toArray();
-            StepContext context = new StepContext(0, true, prompt.length, new long[prompt.length], positions, Map.of());
+            StepContext context = new StepContext(0, prompt.length, new long[prompt.length], positions,
+                    java.util.Arrays.stream(prompt).mapToInt(id -> (int) id).toArray(),
+                    StepContext.phases(prompt.length, true), Map.of());
             StepOutput out = model.forward(new StepInput(1, prompt.length, prompt, positions, 0, new int[1], rows,
                     context), cache, true);
             double[] reference = expected.get(prompt.length - 1).logits;

@@ -50,7 +50,8 @@ class RouterTest {
         Router router = new Router(3, new Linear(manager.create(gate, new Shape(EXPERTS, HIDDEN)), null), K,
                 normTopkProb, DataType.FLOAT32);
         NDArray x = manager.create(hidden, new Shape(TOKENS, HIDDEN));
-        StepContext step = new StepContext(0, true, TOKENS, new long[TOKENS], new int[TOKENS], Map.of());
+        StepContext step = new StepContext(0, TOKENS, new long[TOKENS], new int[TOKENS], new int[TOKENS],
+                StepContext.phases(TOKENS, true), Map.of());
         ExpertSelection selection = router.selectExperts(x, step);
 
         assertEquals(TOKENS, selection.tokens);

@@ -48,7 +48,9 @@ class SyntheticTinyRoutesTest {
             StepOutput out;
             try (KvCache cache = model.newCache(1, n)) {
                 int[] positions = IntStream.range(0, n).toArray();
-                StepContext context = new StepContext(0, true, n, new long[n], positions, Map.of());
+                StepContext context = new StepContext(0, n, new long[n], positions,
+                        java.util.Arrays.stream(prompt).mapToInt(id -> (int) id).toArray(), StepContext.phases(n, true),
+                        Map.of());
                 out = model.forward(new StepInput(1, n, prompt, positions, 0, new int[1],
                         LongStream.range(0, n).toArray(), context), cache, true);
             }

@@ -22,7 +22,7 @@ class CompletionRequestTest {
 
     @Test
     void defaultsAreGreedyAndShort() throws Exception {
-        CompletionRequest r = CompletionRequest.parse(json("{\"prompt\": \"hi\"}"), false, LAST_CONTENT);
+        CompletionRequest r = CompletionRequest.parse(json("{\"prompt\": \"hi\"}"), false, LAST_CONTENT, 2048);
         assertEquals("hi", r.prompt());
         assertEquals(CompletionRequest.DEFAULT_MAX_TOKENS, r.maxTokens());
         assertEquals(0.0, r.temperature());
@@ -33,7 +33,7 @@ class CompletionRequestTest {
     @Test
     void readsChatMessagesAndSamplingFields() throws Exception {
         CompletionRequest r = CompletionRequest.parse(json("{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}],"
-                + " \"max_tokens\": 7, \"temperature\": 0.5, \"top_p\": 0.8, \"seed\": 9}"), true, LAST_CONTENT);
+                + " \"max_tokens\": 7, \"temperature\": 0.5, \"top_p\": 0.8, \"seed\": 9}"), true, LAST_CONTENT, 2048);
         assertTrue(r.chat());
         assertEquals("q", r.prompt());
         assertEquals(7, r.maxTokens());
@@ -54,17 +54,37 @@ class CompletionRequestTest {
         "{\"prompt\": \"x\", \"temperature\": -1}|'temperature'",
         "{\"prompt\": \"x\", \"top_p\": 0}|'top_p'",
         "{\"prompt\": \"x\", \"seed\": \"a\"}|'seed'",
-        "{\"prompt\": \"x\", \"stream\": true}|'stream'",
+        "{\"prompt\": \"x\", \"stream\": \"yes\"}|'stream'",
+        "{\"prompt\": \"x\", \"stream_options\": {\"include_usage\": true}}|'stream_options'",
+        "{\"prompt\": \"x\", \"max_tokens\": 1e9}|too large",
+        "{\"prompt\": \"x\", \"max_tokens\": 2048}|too large",
+        "{\"prompt\": \"x\", \"max_tokens\": 123456789012345678901234567890}|too large",
+        "{\"prompt\": \"x\", \"stop\": 3}|'stop'",
+        "{\"prompt\": \"x\", \"stop\": [\"a\", \"b\", \"c\", \"d\", \"e\"]}|'stop'",
+        "{\"prompt\": \"x\", \"stop\": [\"\"]}|'stop'",
         "{\"prompt\": \"x\", \"n\": 2}|'n'",
     })
     void rejectsBadCompletionRequests(String body, String mention) throws Exception {
-        BadRequest e = assertThrows(BadRequest.class, () -> CompletionRequest.parse(json(body), false, LAST_CONTENT));
+        BadRequest e = assertThrows(BadRequest.class, () -> CompletionRequest.parse(json(body), false, LAST_CONTENT, 2048));
         assertTrue(e.getMessage().contains(mention), e.getMessage());
     }
 
     @Test
+    void readsStreamingAndStopFields() throws Exception {
+        CompletionRequest r = CompletionRequest.parse(json("{\"prompt\": \"x\", \"stream\": true,"
+                + " \"stream_options\": {\"include_usage\": true}, \"stop\": [\"\\n\", \"END\"], \"max_tokens\": 1e1}"),
+                false, LAST_CONTENT, 2048);
+        assertTrue(r.stream());
+        assertTrue(r.includeUsage());
+        assertEquals(java.util.List.of("\n", "END"), r.stop());
+        assertEquals(10, r.maxTokens());
+        assertEquals(java.util.List.of("."), CompletionRequest.parse(json("{\"prompt\": \"x\", \"stop\": \".\"}"),
+                false, LAST_CONTENT, 2048).stop());
+    }
+
+    @Test
     void rejectsChatRequestsWithoutMessages() throws Exception {
-        assertThrows(BadRequest.class, () -> CompletionRequest.parse(json("{\"messages\": []}"), true, LAST_CONTENT));
-        assertThrows(BadRequest.class, () -> CompletionRequest.parse(json("{\"prompt\": \"x\"}"), true, LAST_CONTENT));
+        assertThrows(BadRequest.class, () -> CompletionRequest.parse(json("{\"messages\": []}"), true, LAST_CONTENT, 2048));
+        assertThrows(BadRequest.class, () -> CompletionRequest.parse(json("{\"prompt\": \"x\"}"), true, LAST_CONTENT, 2048));
     }
 }
