@@ -11,6 +11,9 @@
 #   SEED             1234
 #   OUT              output folder (out)
 #   JAVA             java executable (java on PATH)
+#   SPIN_NANOS       test only: adds a group 'agent-spin' whose agent busy-waits this many ns in every selection
+#                    call (agent option test.spin-nanos), a known cost the comparison with 'agent' must find;
+#                    unset = off
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -62,7 +65,8 @@ fi
 [[ -z ${PROMPTS:-} || -f $PROMPTS ]] || fail "PROMPTS=$PROMPTS is not a file"
 
 mkdir -p "$OUT/runs" "$OUT/logs"
-QUEUE="$OUT/queue"
+# One queue per recorded run (its stats records give the agent's direct cost per run); the last one is analysed.
+QUEUE="$OUT/queues/agent-$RUNS"
 
 host_args=(--model "$MODEL" --device "$DEVICE" --limit "$LIMIT" --max-new-tokens "$MAX_NEW_TOKENS" --seed "$SEED")
 [[ -n ${PROMPTS:-} ]] && host_args+=(--prompts "$PROMPTS")
@@ -74,8 +78,10 @@ run_host() {
   case $label in
     no-agent) ;;
     agent)
-      rm -rf "$QUEUE"
-      jvm=("-javaagent:$AGENT_JAR=queue=$QUEUE")
+      jvm=("-javaagent:$AGENT_JAR=queue=$OUT/queues/agent-$n")
+      env=(env MOE_ROUTE_LOG=1) ;;
+    agent-spin)
+      jvm=("-javaagent:$AGENT_JAR=queue=$OUT/queues/agent-spin-$n,test.spin-nanos=$SPIN_NANOS")
       env=(env MOE_ROUTE_LOG=1) ;;
     agent-env-unset) jvm=("-javaagent:$AGENT_JAR=queue=$OUT/queue-unset") ;;
   esac
@@ -94,6 +100,7 @@ for ((i = 1; i <= RUNS; i++)); do
     1) order=(agent agent-env-unset no-agent) ;;
     2) order=(agent-env-unset no-agent agent) ;;
   esac
+  [[ -z ${SPIN_NANOS:-} ]] || order+=(agent-spin)
   for label in "${order[@]}"; do run_host "$label" "$i"; done
 done
 [[ ! -e $OUT/queue-unset ]] || fail "the agent wrote $OUT/queue-unset although MOE_ROUTE_LOG was unset"
@@ -106,14 +113,18 @@ analyzer export --queue "$QUEUE" --out "$OUT/routes.jsonl" >&2 || fail "export f
 step "validating against that run's report"
 analyzer validate "$OUT/routes.jsonl" --run "$LAST_AGENT_RUN" >&2 || fail "validation failed"
 step "statistics"
-analyzer stats "$OUT/routes.jsonl" --json "$OUT/stats.json" >"$OUT/stats.txt.tmp" || fail "stats failed"
+analyzer stats --queue "$QUEUE" --host-report "$LAST_AGENT_RUN" --json "$OUT/stats.json" >"$OUT/stats.txt.tmp" \
+  || fail "stats failed"
 mv -f "$OUT/stats.txt.tmp" "$OUT/stats.txt"
 step "plots"
 analyzer plot "$OUT/routes.jsonl" --layer 0 --out "$OUT/hist-layer0.png" >&2 || fail "plot (layer 0) failed"
 analyzer plot "$OUT/routes.jsonl" --out "$OUT/hist.png" --heatmap "$OUT/heatmap.png" >&2 || fail "plot failed"
 step "comparing runs"
 set +e
-analyzer compare "$OUT"/runs/*.json --json "$OUT/compare.json" >"$OUT/compare.txt.tmp"
+compare_args=()
+for ((i = 1; i <= RUNS; i++)); do compare_args+=(--agent-queue "$OUT/queues/agent-$i"); done
+[[ -z ${SPIN_NANOS:-} ]] || compare_args+=(--injected-nanos "$SPIN_NANOS")
+analyzer compare "$OUT"/runs/*.json "${compare_args[@]}" --json "$OUT/compare.json" >"$OUT/compare.txt.tmp"
 compare_rc=$?
 set -e
 mv -f "$OUT/compare.txt.tmp" "$OUT/compare.txt"
@@ -134,8 +145,9 @@ identical=yes; [[ $compare_rc -eq 0 ]] || identical=no
   echo
   echo "== summary"
   echo "model:              $MODEL ($LIMIT prompts, $MAX_NEW_TOKENS new tokens, seed $SEED, $RUNS runs per group)"
-  grep -E '^(no-agent|agent|agent-env-unset) ' "$OUT/compare.txt" || true
-  grep -iE '^overhead' "$OUT/compare.txt" || true
+  grep -E '^(label|no-agent|agent|agent-env-unset|agent-spin) ' "$OUT/compare.txt" || true
+  grep -E '^(direct cost|  of which|overhead|injected) ' "$OUT/compare.txt" || true
+  echo "verdict:            agent $(sed -n 's/^overhead agent ([^)]*): //p' "$OUT/compare.txt")"
   echo "identical outputs:  $identical"
   echo "route lines:        $records in $OUT/routes.jsonl"
   echo "routing entropy:    ${entropy:-?}"

@@ -47,6 +47,8 @@ public final class AgentConfig {
     private final Map<String, String> effective;
     /** Usable bytes to leave on the queue's file system; set once in {@link #fromMap}. */
     private long minFreeSpace = DEFAULT_MIN_FREE_SPACE;
+    /** Test only: nanoseconds to busy-wait in every selection call (0 = never, the default). */
+    private long spinNanos;
 
     /** Default of {@code min-free-space}: recording stops before the file system has less than this usable. */
     public static final long DEFAULT_MIN_FREE_SPACE = 64L << 20;
@@ -254,6 +256,9 @@ public final class AgentConfig {
         eff.put("min-free-space", Long.toString(minFree));
         for (AgentOptions.Option o : AgentOptions.ALL) {
             String key = o.key();
+            if (key.equals("test.spin-nanos") && v.get(key).trim().equals("0")) {
+                continue; // test only: described when set
+            }
             if (eff.containsKey(key) || key.equals("config") || key.equals("profile")
                     || key.equals("pointcut.layer-method")) {
                 continue;
@@ -266,6 +271,7 @@ public final class AgentConfig {
         AgentConfig c = new AgentConfig(queue, layers, sampleEvery, recordWeights, roll, retention, maxRecords,
                 maxBytes, p, profile, eff);
         c.minFreeSpace = minFree;
+        c.spinNanos = positive("test.spin-nanos", v.get("test.spin-nanos"), 0, 1_000_000_000L);
         return c;
     }
 
@@ -461,6 +467,11 @@ public final class AgentConfig {
 
     public Pointcuts pointcuts() {
         return pointcuts;
+    }
+
+    /** Test only: nanoseconds every selection call busy-waits (0, the default, means never). */
+    public long spinNanos() {
+        return spinNanos;
     }
 
     /** Usable bytes that recording leaves on the queue's file system (it stops before going below). */

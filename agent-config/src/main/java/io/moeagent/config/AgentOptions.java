@@ -51,6 +51,9 @@ public final class AgentOptions {
                     "stop recording after this many records (0 = no limit); one stderr line when hit"),
             new Option("max-bytes", Group.GENERAL, "0", false,
                     "stop after about this many bytes of records, suffix `k`/`m`/`g` allowed (0 = no limit)"),
+            new Option("test.spin-nanos", Group.GENERAL, "0", false,
+                    "**test only**: busy-wait this many ns in every selection call, to check that `analyzer compare`"
+                            + " finds a known cost (never set it otherwise)"),
             new Option("min-free-space", Group.GENERAL, "64m", false,
                     "usable bytes to leave on the queue's file system: recording does not start, or stops with one"
                             + " line, below it (suffix `k`/`m`/`g`; at least 128k is always kept)"),

@@ -76,6 +76,20 @@ class AgentConfigTest {
         assertEquals("FAST_HOURLY", c.rollCycle());
     }
 
+    /** The test-only injected cost is off unless asked for, and the description names it only when on. */
+    @Test
+    void spinNanosIsOffByDefault() throws Exception {
+        AgentConfig d = AgentConfig.parse(null, "1", work);
+        assertEquals(0, d.spinNanos());
+        assertFalse(d.describe().contains("spin"), d.describe());
+        AgentConfig c = AgentConfig.parse("test.spin-nanos=250000", null, work);
+        assertEquals(250_000, c.spinNanos());
+        assertTrue(c.describe().contains(",test.spin-nanos=250000"), c.describe());
+        ConfigException e = assertThrows(ConfigException.class, () -> AgentConfig.parse("test.spin-nanos=-1", null,
+                work));
+        assertTrue(e.getMessage().contains("'test.spin-nanos'"), e.getMessage());
+    }
+
     @Test
     void configFileWithArgumentsWinning() throws Exception {
         Path file = Files.writeString(work.resolve("agent.properties"), String.join("\n",

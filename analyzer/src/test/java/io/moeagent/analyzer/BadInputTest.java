@@ -180,6 +180,6 @@ class BadInputTest {
         }
         assertTrue(Cli.run("--help").out().contains("Commands:"));
         // a stray '%' in a description makes picocli print the raw text and a warning
-        assertTrue(Cli.run("compare", "--help").out().contains("overhead in % against"));
+        assertTrue(Cli.run("compare", "--help").out().contains("a 95 % bootstrap interval"));
     }
 }

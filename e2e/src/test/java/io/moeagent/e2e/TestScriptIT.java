@@ -56,6 +56,15 @@ class TestScriptIT {
         assertTrue(Files.isRegularFile(OUT.resolve(".created-by-moe-agent-test.sh")));
     }
 
+    /** The summary gives the agent's direct cost from its stats records and the paired end-to-end overhead. */
+    @Test
+    void summaryShowsTheAgentsCostAndTheOverhead() {
+        String summary = output.substring(output.indexOf("== summary"));
+        assertTrue(summary.matches("(?s).*\\ndirect cost agent: [0-9.]+ [nu]s per selection call .*"), summary);
+        assertTrue(summary.contains("\noverhead agent (CPU/token): "), summary);
+        assertTrue(summary.contains("\nverdict:            agent "), summary);
+    }
+
     @Test
     void routesCoverEveryTokenOfTheRecordedRun() throws IOException {
         List<String> lines = Files.readAllLines(OUT.resolve("routes.jsonl"));

@@ -77,6 +77,33 @@ class HostMainTest {
         assertEquals(generated, r.get("generated_tokens").asLong());
         assertEquals(prompt + fedBack, r.get("tokens_forwarded").asLong());
 
+        // per-step timing, CPU and GC figures for comparisons: one prefill step (one batch), a decode step per
+        // further column, the steps' times adding up to the phase totals, CPU time within the process total
+        assertEquals(1, r.get("prefill_step_ms").size());
+        JsonNode decode = r.get("decode_step_ms");
+        assertEquals(r.get("forward_steps").asInt() - 1, decode.size());
+        double decodeSum = 0;
+        double[] sorted = new double[decode.size()];
+        for (int i = 0; i < decode.size(); i++) {
+            assertTrue(decode.get(i).asDouble() > 0, "decode step " + i);
+            decodeSum += decode.get(i).asDouble();
+            sorted[i] = decode.get(i).asDouble();
+        }
+        java.util.Arrays.sort(sorted);
+        assertEquals(r.get("decode_ms").asDouble(), decodeSum, 0.01 * decode.size());
+        assertEquals(r.get("prefill_ms").asDouble(), r.get("prefill_step_ms").get(0).asDouble(), 0.01);
+        double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+        assertEquals(median, r.get("median_decode_step_ms").asDouble(), 0.002);
+        double cpu = r.get("process_cpu_ms").asDouble();
+        assertTrue(cpu > 0 && cpu <= r.get("process_cpu_total_ms").asDouble(), r.toString());
+        double thread = r.get("thread_cpu_ms").asDouble();
+        assertTrue(thread > 0 && thread <= cpu + 1, "thread " + thread + " ms, process " + cpu + " ms");
+        assertEquals(cpu / generated, r.get("cpu_ms_per_token").asDouble(), 0.001);
+        assertTrue(r.get("gc_count").asLong() >= 0 && r.get("gc_count").asLong() <= r.get("gc_count_total").asLong());
+        assertTrue(r.get("gc_ms").asLong() >= 0 && r.get("gc_ms").asLong() <= r.get("gc_ms_total").asLong());
+        assertTrue(Math.abs(r.get("started_epoch_ms").asLong() - System.currentTimeMillis()) < 600_000);
+
         // the same job one prompt at a time generates the same tokens
         Path again = dir.resolve("again.json");
         CliHarness second = CliHarness.run("run", "--cache-dir", CACHE, "--limit", "3", "--max-new-tokens", "6",

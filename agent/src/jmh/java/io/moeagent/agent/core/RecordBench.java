@@ -38,7 +38,9 @@ import static net.bytebuddy.matcher.ElementMatchers.named;
  * Cost per expert-selection call of the advice plus the record it writes: the same {@link SelectionAdvice}
  * woven (by ByteBuddy, as the agent does) into a router that returns a prepared 25 x top-4 selection, the real
  * {@link RouteRecorder} and a real Chronicle queue. A step record is written every 24 calls (one per step of a
- * 24-layer model), as in a decode loop. {@code plain} is the same call without advice.
+ * 24-layer model), as in a decode loop. {@code plain} is the same call without advice. {@code sink=measured} puts
+ * the agent's {@link MeasuredSink} (its own cost accounting: two clock reads, two adds, a max) in front of the recorder,
+ * as the agent runs; {@code sink=recorder} is the recorder alone, so the difference is the accounting's cost.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SampleTime)
@@ -124,6 +126,9 @@ public class RecordBench {
     @Param({"4"})
     public int k;
 
+    @Param({"recorder", "measured"})
+    public String sink;
+
     /** Whether the recorder consults the disk guard (issue 9); false measures the recorder as before. */
     @Param({"true"})
     public boolean guarded;
@@ -175,7 +180,8 @@ public class RecordBench {
         // (guarded=false: as before issue 9, to measure what the guard costs)
         DiskGuard guard = guarded ? DiskGuard.beforeOpen(dir, 0, config.rollCycle()) : null;
         queue = QueueFiles.open(dir, config.rollCycle(), 0, guard);
-        RouteBridge.sink = new RouteRecorder(config, queue, "bench", guard);
+        RouteRecorder recorder = new RouteRecorder(config, queue, "bench", guard);
+        RouteBridge.sink = sink.equals("measured") ? new MeasuredSink(recorder, recorder.stats, 0) : recorder;
         appender = queue.createAppender();
         writer = new RouteRecordWriter(appender);
     }

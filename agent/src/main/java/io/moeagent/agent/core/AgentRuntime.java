@@ -53,6 +53,7 @@ public final class AgentRuntime {
     private static Instrumentation installedWith;
     private static ResettableClassFileTransformer transformer;
     private static RouteRecorder recorder;
+    private static StatsReporter reporter;
     private static ChronicleQueue queue;
     private static AgentConfig config;
     private static boolean hookInstalled;
@@ -132,7 +133,8 @@ public final class AgentRuntime {
             config = c;
             queue = q;
             recorder = r;
-            RouteBridge.sink = r;
+            reporter = StatsReporter.start(q, r.runId(), r.stats, r, c.spinNanos());
+            RouteBridge.sink = reporter.sink();
             woven.clear();
             wovenThisStart.set(0);
             transformer = install(c.pointcuts(), inst);
@@ -209,6 +211,7 @@ public final class AgentRuntime {
         if (r != null) {
             r.noteIfNothingRecorded(wovenThisStart.get());
         }
+        closeReporter(io.moeagent.format.RouteFormat.STATS_DETACH);
         drainAndClose(r);
         writeStats();
         recorder = null;
@@ -285,6 +288,15 @@ public final class AgentRuntime {
         }
     }
 
+    /** Writes the closing stats record (detach or exit); before the queue closes. */
+    private static void closeReporter(byte reason) {
+        StatsReporter s = reporter;
+        reporter = null;
+        if (s != null) {
+            s.close(reason);
+        }
+    }
+
     /**
      * Waits for the host calls still inside a record to leave, closes their appenders, then the queue. If one is
      * still inside after {@link #DRAIN_MILLIS} (a host thread stopped in the debugger, say), the queue stays
@@ -315,6 +327,7 @@ public final class AgentRuntime {
             RouteBridge.sink = null;
             r.noteIfNothingRecorded(wovenThisStart.get());
             writeStats();
+            closeReporter(io.moeagent.format.RouteFormat.STATS_EXIT);
             ChronicleQueue q = queue;
             queue = null;
             // the JVM is going away: close only when no host thread is inside a record (others may still run)

@@ -97,6 +97,8 @@ final class RouteRecorder implements RouteSink {
     /** Highest layer index any call reported (for the "nothing matched" note); racy, only grows in practice. */
     private volatile int maxLayerSeen = Integer.MIN_VALUE;
     private final AtomicBoolean noted = new AtomicBoolean();
+    /** The session's own account (calls, time inside, records, bytes, drops), written by StatsReporter. */
+    final AgentStats stats = new AgentStats();
 
     /** Per host thread: its appender, scopes, current request, step and route, and scratch arrays. */
     private static final class ThreadState {
@@ -258,6 +260,7 @@ final class RouteRecorder implements RouteSink {
     @Override
     public void onSelection(Object self, Object argument, Object result) {
         if (!recording) {
+            stats.dropped();
             return;
         }
         ThreadState ts = null;
@@ -404,7 +407,8 @@ final class RouteRecorder implements RouteSink {
         if (!reserve(HEADER + RouteFormat.routeRecordBytes(rows, topK, written != null))) {
             return;
         }
-        writer.writeRoute(runId, ts.queueStepId, layerIndex, rows, topK, expertIds, written, engineOrder);
+        stats.recorded(writer.writeRoute(runId, ts.queueStepId, layerIndex, rows, topK, expertIds, written,
+                engineOrder));
         written(writer);
     }
 
@@ -502,7 +506,7 @@ final class RouteRecorder implements RouteSink {
         if (!reserve(HEADER + RouteFormat.stepRecordBytes(rows, toks != null, phases != null))) {
             return false;
         }
-        writer.writeStep(runId, ts.queueStepId, phase, rows, reqs, pos, toks, phases);
+        stats.wrote(writer.writeStep(runId, ts.queueStepId, phase, rows, reqs, pos, toks, phases));
         written(writer);
         return true;
     }
@@ -620,6 +624,7 @@ final class RouteRecorder implements RouteSink {
             return false;
         }
         if (guard != null && !guard.admit(size)) {
+            stats.stopped(AgentStats.DISK);
             stopped(guard.stopReason());
             return false;
         }
@@ -627,6 +632,7 @@ final class RouteRecorder implements RouteSink {
     }
 
     private void capReached(String cap) {
+        stats.stopped(AgentStats.CAP);
         stopped(cap + " reached");
     }
 
@@ -651,7 +657,7 @@ final class RouteRecorder implements RouteSink {
             if (!reserve(HEADER + metaBytes(meta))) {
                 return false;
             }
-            writer.writeMeta(meta);
+            stats.wrote(writer.writeMeta(meta));
             written(writer);
             metaWritten = true;
             return true;
@@ -771,6 +777,9 @@ final class RouteRecorder implements RouteSink {
         boolean wasRecording = recording;
         recording = false;
         // a call that was already inside when detach or JVM exit closed the queue is not a failure worth a line
+        if (wasRecording) {
+            stats.stopped(AgentStats.ERROR);
+        }
         if (wasRecording && failed.compareAndSet(false, true)) {
             String cause = t == null ? "" : " (" + t.getClass().getSimpleName()
                     + (t.getMessage() == null ? "" : ": " + t.getMessage().lines().findFirst().orElse("")) + ")";

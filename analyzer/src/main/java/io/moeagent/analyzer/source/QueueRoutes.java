@@ -46,6 +46,10 @@ public final class QueueRoutes implements AutoCloseable {
         /** The rows of the route record begun last have all been handed out. */
         default void onRouteEnd() {
         }
+
+        /** The agent's own statistics for run {@code runId} (schema 2; periodic, stopped, detach or exit). */
+        default void onStats(io.moeagent.format.StatsRecord stats, long runId) {
+        }
     }
 
     /** One run found in a queue: its meta record, and whether any of its routes keeps the engine's expert order. */
@@ -336,6 +340,11 @@ public final class QueueRoutes implements AutoCloseable {
                 meta = m;
             }
             out.onMeta(m);
+        }
+
+        @Override
+        public void onStats(io.moeagent.format.StatsRecord stats, long runId, long index) {
+            out.onStats(stats, runId);
         }
 
         @Override

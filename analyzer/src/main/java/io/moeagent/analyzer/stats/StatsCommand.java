@@ -44,6 +44,11 @@ public final class StatsCommand implements Callable<Integer> {
             description = "How many top experts and pairs to list (default: ${DEFAULT-VALUE}).")
     int top;
 
+    @Option(names = "--host-report", paramLabel = "RUN.json",
+            description = "The recorded run's host report (host run --report): the agent's time inside is then"
+                    + " also given as a share of the host's generation time (queue input only).")
+    java.nio.file.Path hostReport;
+
     @Override
     public Integer call() {
         RouteAnalyses.Options options = analysis.options();
@@ -53,8 +58,10 @@ public final class StatsCommand implements Callable<Integer> {
             throw new io.moeagent.analyzer.AnalyzerException("--layer " + layer + ": no routes of that layer in "
                     + loaded.source() + " (layers logged: " + java.util.Arrays.toString(loaded.layersLogged()) + ")");
         }
+        Double generationMillis = hostReport == null ? null
+                : io.moeagent.analyzer.compare.RunComparison.read(hostReport).wallMillis();
         StatsReport report = new StatsReport(loaded, layer, Math.max(1, top), analysis.minCount,
-                AnalysisOptions.texts(given, loaded.modelId()));
+                AnalysisOptions.texts(given, loaded.modelId()), generationMillis);
         PrintWriter out = spec.commandLine().getOut();
         if (!"-".equals(json)) {
             report.printTable(out);

@@ -19,17 +19,21 @@ public final class StatsReport {
     private final List<Section> sections = new ArrayList<>();
     private final Integer onlyLayer;
     private final AnalysesReport analyses;
+    /** The host's generation wall time from its run report (--host-report), or null. */
+    private final Double generationMillis;
 
     public StatsReport(TallyLoader.Loaded loaded, Integer onlyLayer, int top) {
-        this(loaded, onlyLayer, top, 5, null);
+        this(loaded, onlyLayer, top, 5, null, null);
     }
 
     /**
      * @param minCount rows a token or expert needs before its shares are ranked (vocabulary, co-activation)
      * @param texts    token texts for the vocabulary section, or null for ids only
+     * @param generationMillis the host's generation wall time (--host-report), or null
      */
     public StatsReport(TallyLoader.Loaded loaded, Integer onlyLayer, int top, int minCount,
-                       io.moeagent.analyzer.source.TokenTexts texts) {
+                       io.moeagent.analyzer.source.TokenTexts texts, Double generationMillis) {
+        this.generationMillis = generationMillis;
         this.loaded = loaded;
         this.onlyLayer = onlyLayer;
         this.analyses = new AnalysesReport(loaded.tally(), loaded.analyses(), loaded.topK(), top, minCount, texts);
@@ -96,6 +100,7 @@ public final class StatsReport {
             }
         }
         analyses.printText(out);
+        io.moeagent.analyzer.cost.AgentCostReport.print(out, loaded.agentCosts(), generationMillis);
         out.flush();
     }
 
@@ -142,6 +147,9 @@ public final class StatsReport {
             }
             g.writeEndObject();
             analyses.writeJson(g);
+            if (!loaded.agentCosts().isEmpty()) {
+                io.moeagent.analyzer.cost.AgentCostReport.writeJson(g, loaded.agentCosts(), generationMillis);
+            }
             g.writeEndObject();
             g.writeRaw('\n');
         }

@@ -18,10 +18,11 @@ import java.nio.file.Path;
 public final class TallyLoader {
     /** What was read: the tally and analyses plus the run's description. */
     public record Loaded(RoutingTally tally, RouteAnalyses analyses, String modelId, int topK, int[] layersLogged,
-                         ReadCounts counts, String source, int runs, String note) {
+                         ReadCounts counts, String source, int runs, String note,
+                         java.util.List<io.moeagent.analyzer.cost.AgentCost> agentCosts) {
         public Loaded(RoutingTally tally, RouteAnalyses analyses, String modelId, int topK, int[] layersLogged,
                       ReadCounts counts, String source) {
-            this(tally, analyses, modelId, topK, layersLogged, counts, source, 1, null);
+            this(tally, analyses, modelId, topK, layersLogged, counts, source, 1, null, java.util.List.of());
         }
     }
 
@@ -80,7 +81,7 @@ public final class TallyLoader {
             MetaRecord m = routes.meta();
             return new Loaded(fill.tally, fill.analyses, m.modelId(), m.topK(), m.layersRecorded(), routes.counts(),
                     dir.toString(), routes.runs(),
-                    inferred > 0 ? io.moeagent.analyzer.export.ExpertCount.note(inferred) : null);
+                    inferred > 0 ? io.moeagent.analyzer.export.ExpertCount.note(inferred) : null, fill.costs.runs());
         }
     }
 
@@ -94,6 +95,7 @@ public final class TallyLoader {
         private final Integer onlyLayer;
         private final RouteAnalyses.Options options;
         private final AnalysisRow row = new AnalysisRow();
+        final io.moeagent.analyzer.cost.AgentCost.Collector costs = new io.moeagent.analyzer.cost.AgentCost.Collector();
         RoutingTally tally;
         RouteAnalyses analyses;
         private final int inferred;
@@ -117,6 +119,11 @@ public final class TallyLoader {
                 throw new AnalyzerException(where + " holds runs of models with different expert counts ("
                         + tally.experts() + " and " + experts + "); select one with --run RUNID");
             }
+        }
+
+        @Override
+        public void onStats(io.moeagent.format.StatsRecord stats, long runId) {
+            costs.add(stats, runId);
         }
 
         @Override

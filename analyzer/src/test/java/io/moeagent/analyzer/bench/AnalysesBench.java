@@ -81,7 +81,7 @@ public final class AnalysesBench {
 
     static void full(Path queue) throws Exception {
         TallyLoader.Loaded loaded = TallyLoader.fromQueue(queue, null);
-        StatsReport report = new StatsReport(loaded, null, 5, 5, null);
+        StatsReport report = new StatsReport(loaded, null, 5, 5, null, null);
         report.printTable(new PrintWriter(OutputStream.nullOutputStream()));
         report.writeJson(OutputStream.nullOutputStream());
     }

@@ -71,8 +71,10 @@ public final class RunCommand implements Callable<Integer> {
                 err.flush();
             }
             GenerationStats stats = new GenerationStats();
+            ResourceClock before = ResourceClock.now();
             List<GenerationResult> results = engine.generator.generate(requests, batchSize, sampling, stats,
                     run.quiet ? GenerationProgress.NONE : new ProgressPrinter(err));
+            ResourceClock after = ResourceClock.now();
             double wallMillis = (System.nanoTime() - start) / 1e6;
             if (!run.quiet) {
                 for (GenerationResult r : results) {
@@ -88,7 +90,7 @@ public final class RunCommand implements Callable<Integer> {
             if (run.report != null) {
                 RunReport.write(RunReport.build(run.label, engine.runInfo, engine.model.config(),
                         engine.layout.name().toLowerCase(Locale.ROOT), batchSize, run.maxNewTokens, sampling, results,
-                        stats, engine.loadMillis, wallMillis), run.report);
+                        stats, engine.loadMillis, wallMillis, before, after), run.report);
             }
         }
         return 0;

@@ -31,7 +31,8 @@ final class RunReport {
 
     static ObjectNode build(String label, Map<String, String> runInfo, ModelConfig config, String expertLayout,
                             int batchSize, int maxNewTokens, SamplingConfig sampling, List<GenerationResult> results,
-                            GenerationStats stats, double loadMillis, double wallMillis) {
+                            GenerationStats stats, double loadMillis, double wallMillis, ResourceClock before,
+                            ResourceClock after) {
         ObjectNode report = JSON.createObjectNode();
         report.put("label", label);
         report.put("model_id", runInfo.get("model_id"));
@@ -64,6 +65,7 @@ final class RunReport {
         report.put("decode_ms", round(stats.decodeMillis()));
         report.put("wall_ms", round(wallMillis));
         report.put("new_tokens_per_s", round(wallMillis > 0 ? stats.generatedTokens() / (wallMillis / 1000) : 0));
+        timing(report, stats, before, after);
         report.put("java_version", runInfo.get("java_version"));
         report.put("djl_version", runInfo.get("djl_version"));
         report.put("torch_version", runInfo.get("torch_version"));
@@ -89,6 +91,42 @@ final class RunReport {
         }
         report.put("outputs_digest", sha256(all.toString()));
         return report;
+    }
+
+    /**
+     * What robust comparisons need: when generation started, every forward step's wall time, CPU and GC figures
+     * over the generation (process: all threads; thread: the generating one), and CPU totals since JVM start.
+     */
+    private static void timing(ObjectNode report, GenerationStats stats, ResourceClock before, ResourceClock after) {
+        report.put("started_epoch_ms", before.epochMillis());
+        long[] decode = stats.decodeStepNanos();
+        report.put("median_decode_step_ms", decode.length == 0 ? 0 : round(medianNanos(decode) / 1e6));
+        long processCpu = after.processCpuSince(before);
+        long threadCpu = after.threadCpuSince(before);
+        report.put("process_cpu_ms", processCpu < 0 ? -1 : round(processCpu / 1e6));
+        report.put("thread_cpu_ms", threadCpu < 0 ? -1 : round(threadCpu / 1e6));
+        report.put("cpu_ms_per_token", processCpu < 0 || stats.generatedTokens() == 0 ? -1
+                : round(processCpu / 1e6 / stats.generatedTokens()));
+        report.put("gc_count", after.gcCount() - before.gcCount());
+        report.put("gc_ms", after.gcMillis() - before.gcMillis());
+        report.put("process_cpu_total_ms", after.processCpuNanos() < 0 ? -1 : round(after.processCpuNanos() / 1e6));
+        report.put("gc_count_total", after.gcCount());
+        report.put("gc_ms_total", after.gcMillis());
+        stepArray(report.putArray("prefill_step_ms"), stats.prefillStepNanos());
+        stepArray(report.putArray("decode_step_ms"), decode);
+    }
+
+    private static void stepArray(ArrayNode array, long[] nanos) {
+        for (long n : nanos) {
+            array.add(Math.round(n / 1e3) / 1000.0);
+        }
+    }
+
+    private static double medianNanos(long[] values) {
+        long[] v = values.clone();
+        java.util.Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
     }
 
     static void write(ObjectNode report, Path file) {

@@ -56,7 +56,7 @@ public final class Generator {
             long t0 = System.nanoTime();
             StepInput prefill = rows.prefillInput(nextStepId++);
             StepOutput out = model.forward(prefill, cache, false);
-            stats.prefillNanos += System.nanoTime() - t0;
+            stats.timeStep(true, System.nanoTime() - t0);
             stats.steps++;
             stats.tokensForwarded += rows.promptTokens();
             stats.generatedTokens += rows.accept(out, rows.allRows());
@@ -66,7 +66,7 @@ public final class Generator {
                 t0 = System.nanoTime();
                 StepInput decode = rows.decodeInput(nextStepId++, column, live);
                 out = model.forward(decode, cache, false);
-                stats.decodeNanos += System.nanoTime() - t0;
+                stats.timeStep(false, System.nanoTime() - t0);
                 stats.steps++;
                 stats.tokensForwarded += live.length;
                 stats.generatedTokens += rows.accept(out, live);
