@@ -119,6 +119,8 @@ mv -f "$OUT/stats.txt.tmp" "$OUT/stats.txt"
 step "plots"
 analyzer plot "$OUT/routes.jsonl" --layer 0 --out "$OUT/hist-layer0.png" >&2 || fail "plot (layer 0) failed"
 analyzer plot "$OUT/routes.jsonl" --out "$OUT/hist.png" --heatmap "$OUT/heatmap.png" >&2 || fail "plot failed"
+analyzer plot "$OUT/routes.jsonl" --coactivation "$OUT/coactivation.png" --locality "$OUT/locality.png" \
+  --ep-load "$OUT/ep-load.png" >&2 || fail "plot (routing analyses) failed"
 step "comparing runs"
 set +e
 compare_args=()
@@ -151,6 +153,11 @@ identical=yes; [[ $compare_rc -eq 0 ]] || identical=no
   echo "identical outputs:  $identical"
   echo "route lines:        $records in $OUT/routes.jsonl"
   echo "routing entropy:    ${entropy:-?}"
-  echo "artifacts:          $OUT/routes.jsonl $OUT/stats.json $OUT/hist-layer0.png $OUT/hist.png $OUT/heatmap.png $OUT/compare.json"
+  echo "locality:           $(sed -n 's/^locality: //p' "$OUT/stats.txt")"
+  echo "layer paths:        $(sed -n 's/^paths: //p' "$OUT/stats.txt")"
+  echo "expert parallel:    $(sed -n 's/^expert parallel: //p' "$OUT/stats.txt")"
+  echo "vocabulary:         $(sed -n 's/^vocabulary: //p' "$OUT/stats.txt")"
+  echo "artifacts:          $OUT/routes.jsonl $OUT/stats.json $OUT/hist-layer0.png $OUT/hist.png $OUT/heatmap.png" \
+    "$OUT/coactivation.png $OUT/locality.png $OUT/ep-load.png $OUT/compare.json"
 } | tee "$OUT/summary.txt"
 [[ $identical == yes ]] || fail "outputs differ between runs with and without the agent"
