@@ -493,16 +493,8 @@ final class RouteRecorder implements RouteSink {
             toks = optionalInts(stepObject, rows);
             phases = optionalPhases(stepObject, rows);
         }
-        byte phase = prefill ? RouteFormat.PHASE_PREFILL : RouteFormat.PHASE_DECODE;
-        if (phases != null) {
-            phase = phases[0];
-            for (int i = 1; i < rows; i++) {
-                if (phases[i] != phase) {
-                    phase = RouteFormat.PHASE_MIXED;
-                    break;
-                }
-            }
-        }
+        byte phase = phases != null ? stepPhase(phases, rows)
+                : prefill ? RouteFormat.PHASE_PREFILL : RouteFormat.PHASE_DECODE;
         if (!reserve(HEADER + RouteFormat.stepRecordBytes(rows, toks != null, phases != null))) {
             return false;
         }
@@ -540,18 +532,28 @@ final class RouteRecorder implements RouteSink {
             return null;
         }
         if (v instanceof byte[] a && a.length >= rows && rows > 0) {
-            for (int i = 0; i < rows; i++) {
-                if (a[i] != RouteFormat.PHASE_PREFILL && a[i] != RouteFormat.PHASE_DECODE) {
-                    throw new IllegalStateException("pointcut.step-phases holds " + a[i] + " at row " + i
-                            + "; expected 0 (prefill) or 1 (decode)");
-                }
-            }
             return a;
         }
         if (rows == 0) {
             return null;
         }
         throw new IllegalStateException("pointcut.step-phases is not a byte[] of at least " + rows + " entries");
+    }
+
+    /** The step's phase from its rows' (prefill, decode or mixed), checking every row in the same pass. */
+    private static byte stepPhase(byte[] phases, int rows) {
+        byte phase = phases[0];
+        for (int i = 0; i < rows; i++) {
+            byte p = phases[i];
+            if (p != RouteFormat.PHASE_PREFILL && p != RouteFormat.PHASE_DECODE) {
+                throw new IllegalStateException("pointcut.step-phases holds " + p + " at row " + i
+                        + "; expected 0 (prefill) or 1 (decode)");
+            }
+            if (p != phase) {
+                phase = RouteFormat.PHASE_MIXED;
+            }
+        }
+        return phase;
     }
 
     /**
