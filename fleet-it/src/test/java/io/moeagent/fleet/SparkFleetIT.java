@@ -85,6 +85,49 @@ class SparkFleetIT {
         }
     }
 
+    @Test
+    void sparkReadsEveryRouteValueTheJsonlExportHas() throws Exception {
+        Path q = tmp.resolve("host-c");
+        writeRun(q, 0xc3L, "host-c", 3, 7, 6, 3);
+        Path dataset = tmp.resolve("dataset");
+        analyzer("export", "--format", "parquet", "--queue", q.toString(), "--out", dataset.toString());
+        Path jsonl = tmp.resolve("routes.jsonl");
+        analyzer("export", "--queue", q.toString(), "--out", jsonl.toString());
+        List<String> expected = new ArrayList<>();
+        ObjectMapper json = new ObjectMapper();
+        List<String> lines = Files.readAllLines(jsonl);
+        for (String line : lines.subList(1, lines.size())) {
+            JsonNode n = json.readTree(line);
+            List<Integer> ids = new ArrayList<>();
+            n.get("topk_ids").forEach(id -> ids.add(id.asInt()));
+            List<Float> weights = new ArrayList<>();
+            n.get("topk_weights").forEach(w -> weights.add(w.floatValue()));
+            expected.add(rowText(n.get("req_id").asLong(), n.get("token_idx").asInt(), n.get("layer").asInt(),
+                    n.get("phase").asText(), ids, weights));
+        }
+        List<List<Row>> results = runSpark("CREATE OR REPLACE TEMPORARY VIEW routes USING parquet OPTIONS (path '"
+                + dataset.resolve("routes").toAbsolutePath() + "', recursiveFileLookup 'true');"
+                + "SELECT req_id, token_idx, layer, phase, topk_ids, topk_weights, host, run_id FROM routes");
+        List<String> actual = new ArrayList<>();
+        for (Row r : results.get(1)) {
+            actual.add(rowText(r.getLong(0), r.getInt(1), r.getInt(2), r.getString(3), r.getList(4), r.getList(5)));
+            assertEquals("host-c", r.getString(6));
+            assertEquals(RouteFormat.runIdText(0xc3L), r.getString(7));
+        }
+        assertEquals(expected.size(), actual.size());
+        assertEquals(expected.stream().sorted().toList(), actual.stream().sorted().toList(),
+                "Spark's Parquet reader gets every row, id and weight bit of the JSONL export");
+    }
+
+    static String rowText(long req, int pos, int layer, String phase, List<?> ids, List<?> weights) {
+        StringBuilder sb = new StringBuilder().append(req).append('|').append(pos).append('|').append(layer).append('|')
+                .append(phase).append('|').append(ids).append('|');
+        for (Object w : weights) {
+            sb.append(Integer.toHexString(Float.floatToRawIntBits((Float) w))).append(',');
+        }
+        return sb.toString();
+    }
+
     /** Runs each statement of the script; returns the rows of every statement in order. */
     static List<List<Row>> runSpark(String script) {
         SparkSession spark = SparkSession.builder().master("local[2]").appName("moe-agent-fleet-it")

@@ -32,10 +32,11 @@ import java.util.stream.Stream;
  * DIR/steps/run_id=RUN/steps.parquet             one row per forward step
  * DIR/meta/run_id=RUN/meta.parquet               one row per run; routes files carry it as key-value metadata too
  * </pre>
- * Files hold their partition columns too, so each file is self-describing. Rows pass through an on-disk DuckDB
- * staging database with a memory cap (constant memory for any queue size), then DuckDB's Parquet writer writes each
- * run into a hidden folder inside DIR, and each run's folders are renamed into place only when all of them are
- * written: a failed export leaves the dataset as it was.
+ * Files hold their partition columns too, so each file is self-describing. Route rows stream from the queue into
+ * {@link RoutesParquet} (a row group per open file in memory, whatever the queue's size); steps and meta, one row
+ * per step and run, go through DuckDB's appender and Parquet writer. Everything is written into a hidden folder
+ * inside DIR, and each run's folders are renamed into place only when all of them are written: a failed export
+ * leaves the dataset as it was.
  */
 public final class ParquetExport {
     /** What an export wrote. */
@@ -72,11 +73,13 @@ public final class ParquetExport {
         ReadCounts counts = new ReadCounts();
         Map<Long, String> runSource = new LinkedHashMap<>();
         Map<Long, MetaRecord> runs = new LinkedHashMap<>();
-        Map<Long, RouteTables.RunColumns> identity = new LinkedHashMap<>();
         long rows = 0;
+        RoutesParquet routesOut = new RoutesParquet(tmp);
+        boolean finished = false;
         try (Connection c = DuckDb.open(null, tmp)) {
             for (NamedQueue q : queues) {
-                try (QueueRoutes routes = QueueRoutes.open(q.dir()); RouteTables tables = new RouteTables(c, q.name(), filter)) {
+                try (QueueRoutes routes = QueueRoutes.open(q.dir());
+                     RouteTables tables = new RouteTables(c, q.name(), filter, routesOut)) {
                     routes.readAll(tables);
                     counts.add(routes.counts());
                     for (Map.Entry<Long, MetaRecord> run : tables.runs().entrySet()) {
@@ -86,7 +89,6 @@ public final class ParquetExport {
                                     + before + " and " + q.name() + "; export each recording once");
                         }
                         runs.put(run.getKey(), run.getValue());
-                        identity.put(run.getKey(), tables.runColumns(run.getKey()));
                     }
                     rows += tables.rows();
                     if (tables.rows() == 0) {
@@ -102,12 +104,20 @@ public final class ParquetExport {
                             + out + " (" + existing + "); export it into another directory, or remove that run first");
                 }
             }
+            routesOut.close();
+            finished = true;
             for (Map.Entry<Long, MetaRecord> run : runs.entrySet()) {
-                writeRun(c, tmp, identity.get(run.getKey()), RouteTables.metaJson(run.getValue()));
+                writeStepsAndMeta(c, tmp, RouteFormat.runIdText(run.getKey()), RouteTables.metaJson(run.getValue()));
             }
         } catch (SQLException e) {
             throw new AnalyzerException("DuckDB failed while writing Parquet into " + out + " (" + DuckDb.firstLine(e)
                     + ")", e);
+        } catch (IOException | UncheckedIOException e) {
+            throw notWritable(out, e instanceof UncheckedIOException u ? u.getCause() : (IOException) e);
+        } finally {
+            if (!finished) {
+                routesOut.abandon();
+            }
         }
         for (long run : runs.keySet()) {
             publish(tmp, out, run);
@@ -115,20 +125,14 @@ public final class ParquetExport {
         return new Result(rows, runs.size(), counts);
     }
 
-    /** Writes one run's three tables under {@code tmp/RUN/}. */
-    private static void writeRun(Connection c, Path tmp, RouteTables.RunColumns run, String metaJson)
-            throws SQLException {
-        String id = run.runId();
+    /** Writes one run's steps and meta tables under {@code tmp/RUN/} (its routes are written already). */
+    private static void writeStepsAndMeta(Connection c, Path tmp, String id, String metaJson) throws SQLException {
         Path base = tmp.resolve(id);
         String where = " WHERE run_id = " + DuckDb.quote(id);
-        createDirectories(base.resolve("routes"));
         try (Statement s = c.createStatement()) {
-            s.execute("COPY (" + RouteTables.routesSelect(c, run) + ") TO "
-                    + DuckDb.quote(base.resolve("routes").resolve("run_id=" + id).toString())
-                    + " (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (layer), WRITE_PARTITION_COLUMNS true,"
-                    + " KV_METADATA {moe_meta: " + DuckDb.quote(metaJson) + "})");
             Path steps = base.resolve("steps").resolve("run_id=" + id);
             Path meta = base.resolve("meta").resolve("run_id=" + id);
+            createDirectories(base.resolve("routes").resolve("run_id=" + id));
             createDirectories(steps);
             createDirectories(meta);
             s.execute("COPY (SELECT * FROM steps" + where + ") TO " + DuckDb.quote(steps.resolve("steps.parquet")

@@ -36,6 +36,11 @@ import org.duckdb.DuckDBConnection;
  * together, and {@link #createRoutesView} names that {@code routes}.
  */
 public final class RouteTables implements QueueRoutes.RowVisitor, AutoCloseable {
+    /** Where rows go instead of the staging tables: the export's Parquet writer. */
+    interface RouteSink {
+        void row(RunColumns run, String metaJson, RouteRow r);
+    }
+
     /** The {@code routes} columns: the JSONL route line's fields, then the run's and step's identity. */
     public static final String ROUTES_DDL = "CREATE TABLE routes (run_id VARCHAR, host VARCHAR, pid BIGINT,"
             + " source VARCHAR, step_id BIGINT, req_id BIGINT, token_idx INTEGER, layer INTEGER, phase VARCHAR,"
@@ -65,12 +70,16 @@ public final class RouteTables implements QueueRoutes.RowVisitor, AutoCloseable 
     private final DuckDBAppender meta;
     private final String source;
     private final RowFilter filter;
+    private final RouteSink sink;
     private final Map<Long, MetaRecord> runs = new LinkedHashMap<>();
     private final Map<Long, Integer> runIndex = new LinkedHashMap<>();
-    private final Map<Long, Long> rowsPerRun = new HashMap<>();
+    private final Map<Long, long[]> rowsPerRun = new HashMap<>();
+    private long[] currentRows = new long[1];
     private MetaRecord currentMeta;
     private String currentRun;
     private int currentIndex;
+    private RunColumns currentColumns;
+    private String currentMetaJson;
     private long lastStepKeyRun = Long.MIN_VALUE;
     private long lastStepKeyId = Long.MIN_VALUE;
     private int[] idsScratch = new int[0];
@@ -80,9 +89,15 @@ public final class RouteTables implements QueueRoutes.RowVisitor, AutoCloseable 
 
     /** Creates the tables (if absent) in {@code c} and appends to them, tagging rows with {@code source}. */
     public RouteTables(Connection c, String source, RowFilter filter) {
+        this(c, source, filter, null);
+    }
+
+    /** As above, but route rows go to {@code sink} (when not null) instead of the staging tables. */
+    RouteTables(Connection c, String source, RowFilter filter, RouteSink sink) {
         this.connection = c;
         this.source = source;
         this.filter = filter;
+        this.sink = sink;
         try {
             createTables(c);
             this.duck = c.unwrap(DuckDBConnection.class);
@@ -152,7 +167,8 @@ public final class RouteTables implements QueueRoutes.RowVisitor, AutoCloseable 
     }
 
     public long rows(long runId) {
-        return rowsPerRun.getOrDefault(runId, 0L);
+        long[] n = rowsPerRun.get(runId);
+        return n == null ? 0 : n[0];
     }
 
     @Override
@@ -214,6 +230,9 @@ public final class RouteTables implements QueueRoutes.RowVisitor, AutoCloseable 
                 currentMeta = m;
                 currentRun = RouteFormat.runIdText(m.runId());
                 currentIndex = runIndex.get(runId);
+                currentColumns = runColumns(runId);
+                currentRows = rowsPerRun.computeIfAbsent(runId, id -> new long[1]);
+                currentMetaJson = sink == null ? null : metaJson(m);
             }
         }
     }
@@ -237,13 +256,19 @@ public final class RouteTables implements QueueRoutes.RowVisitor, AutoCloseable 
         if (filter != null && !filter.keeps(r.layer, r.prefill())) {
             return;
         }
+        useRun(r.runId);
+        rows++;
+        currentRows[0]++;
+        if (sink != null) {
+            sink.row(currentColumns, currentMetaJson, r);
+            return;
+        }
         int k = r.k;
         if (idsScratch.length != k) {
             idsScratch = new int[k];
             weightsScratch = new float[k];
         }
         System.arraycopy(r.ids, r.offset, idsScratch, 0, k);
-        useRun(r.runId);
         try {
             DuckDBAppender a = stage(k).beginRow()
                     .append(currentIndex).append(r.stepId).append(r.requestId).append(r.position).append(r.layer)
@@ -264,8 +289,6 @@ public final class RouteTables implements QueueRoutes.RowVisitor, AutoCloseable 
         } catch (SQLException e) {
             throw failed(e);
         }
-        rows++;
-        rowsPerRun.merge(r.runId, 1L, Long::sum);
     }
 
     private static String phaseName(byte phase) {

@@ -35,6 +35,11 @@ public final class AnalyzerBench {
         report("export (queue -> JSONL file)", export, rows, records);
         System.out.printf(Locale.ROOT, "  JSONL: %,d bytes%n", Files.size(out));
         int[] rep = {0};
+        try (var old = Files.list(dir)) {
+            for (Path p : old.filter(p -> p.getFileName().toString().startsWith("parquet-")).toList()) {
+                deleteTree(p);
+            }
+        }
         double[] parquet = time(reps, () -> check(Cli.run("export", "--format", "parquet", "--queue",
                 queue.toString(), "--out", dir.resolve("parquet-" + rep[0]++).toString())));
         report("export (queue -> Parquet dataset)", parquet, rows, records);
@@ -87,12 +92,16 @@ public final class AnalyzerBench {
                 what, median, rows / median, records / median, rows / best);
     }
 
-    static long[] writeQueue(Path queue, int decodeSteps) throws Exception {
-        if (Files.exists(queue)) {
-            try (var s = Files.walk(queue)) {
+    static void deleteTree(Path dir) throws Exception {
+        if (Files.exists(dir)) {
+            try (var s = Files.walk(dir)) {
                 s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
+    }
+
+    static long[] writeQueue(Path queue, int decodeSteps) throws Exception {
+        deleteTree(queue);
         int experts = 60;
         int k = 4;
         int batch = 25;
@@ -105,7 +114,7 @@ public final class AnalyzerBench {
         Arrays.setAll(layerIds, i -> i);
         try (ChronicleQueue q = TestQueues.open(queue); ExcerptAppender a = q.createAppender()) {
             SchemaV1Writer.writeMeta(a, TestQueues.meta(RouteFormat.SCHEMA_V1, experts, k, layerIds));
-            // a pool of routing tables, reused, so writing the queue does not dominate the run
+            // a pool of routing tables for the prefill; decode records get fresh ones
             int maxTokens = batch * prompt;
             int[][] ids = new int[8][maxTokens * k];
             float[][] w = new float[8][maxTokens * k];
@@ -124,6 +133,10 @@ public final class AnalyzerBench {
                 SchemaV1Writer.writeStep(a, s, prefill, req, pos, tokens);
                 for (int layer = 0; layer < layers; layer++) {
                     int t = (s + layer) & 7;
+                    if (!prefill) {
+                        // fresh routes for every decode record, so that compression meets real entropy
+                        TestQueues.fillRoutes(rnd, experts, k, tokens, ids[t], w[t]);
+                    }
                     SchemaV1Writer.writeRoute(a, s, layer, tokens, k, ids[t], w[t]);
                     rows += tokens;
                     records++;
