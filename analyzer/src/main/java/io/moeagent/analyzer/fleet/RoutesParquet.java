@@ -9,16 +9,17 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code routes} table of an export, written straight to Parquet as the queue is read: one file per run and
- * layer, {@code BASE/RUN/routes/run_id=RUN/layer=L/data_0.parquet}, with the columns of
- * {@link RouteTables#ROUTES_DDL} in its order and the run's meta JSON as key-value metadata {@code moe_meta}. Memory
- * is one row group per open file ({@link #ROW_GROUP_ROWS} rows, about 4 MB at top-4).
+ * The {@code routes} table of an export, written straight to Parquet as the queue is read: a file per run and layer,
+ * {@code BASE/RUN/routes/run_id=RUN/layer=L/data_0.parquet}, with the columns of {@link RouteTables#ROUTES_DDL} in
+ * its order and the run's meta JSON as key-value metadata {@code moe_meta}. Memory is one row group per open file
+ * ({@link #ROW_GROUP_ROWS} rows, about 4 MB at top-4), and at most 64 files are open, whatever the queue holds.
  */
 final class RoutesParquet implements RouteTables.RouteSink, AutoCloseable {
     /** Rows per row group (DuckDB's readers split work by row group; 64 Ki rows is about 4 MB buffered at top-4). */
@@ -75,17 +76,27 @@ final class RoutesParquet implements RouteTables.RouteSink, AutoCloseable {
         }
     }
 
+    private record Key(String runId, int layer) {
+    }
+
     private final Path base;
+    private final int maxOpen;
     private final PageEncoder encoder = new PageEncoder(ZSTD_LEVEL);
-    private final Map<String, Map<Integer, LayerFile>> files = new HashMap<>();
-    private final List<LayerFile> open = new ArrayList<>();
-    private Map<Integer, LayerFile> lastRun;
+    /** The open files, least recently switched to first. */
+    private final LinkedHashMap<Key, LayerFile> open = new LinkedHashMap<>(16, 0.75f, true);
+    /** Files begun per run and layer (a partition gets data_1.parquet, ... after its file was closed to make room). */
+    private final Map<Key, Integer> begun = new HashMap<>();
     private String lastRunId;
     private LayerFile last;
 
-    /** Writes under {@code base} (a private staging folder the caller publishes from). */
+    /**
+     * Writes under {@code base} (a private staging folder the caller publishes from), with at most
+     * {@code moe.parquet.max-open-files} (64) files open: past that, the file switched to least recently is finished,
+     * and its partition's later rows go to a new file beside it.
+     */
     RoutesParquet(Path base) {
         this.base = base;
+        this.maxOpen = Math.max(1, Integer.getInteger("moe.parquet.max-open-files", 64));
     }
 
     @Override
@@ -102,27 +113,31 @@ final class RoutesParquet implements RouteTables.RouteSink, AutoCloseable {
     }
 
     private LayerFile file(RouteTables.RunColumns run, String metaJson, int layer) throws IOException {
-        if (!run.runId().equals(lastRunId)) {
-            lastRun = files.computeIfAbsent(run.runId(), id -> new HashMap<>());
-            lastRunId = run.runId();
-        }
-        LayerFile f = lastRun.get(layer);
+        Key key = new Key(run.runId(), layer);
+        LayerFile f = open.get(key);
         if (f == null) {
+            if (open.size() >= maxOpen) {
+                Iterator<LayerFile> eldest = open.values().iterator();
+                LayerFile closing = eldest.next();
+                eldest.remove();
+                closing.writer.close();
+            }
+            int n = begun.merge(key, 1, Integer::sum) - 1;
             Path dir = base.resolve(run.runId()).resolve("routes").resolve("run_id=" + run.runId())
                     .resolve("layer=" + layer);
             Files.createDirectories(dir);
-            f = new LayerFile(dir.resolve("data_0.parquet"), metaJson, encoder);
+            f = new LayerFile(dir.resolve("data_" + n + ".parquet"), metaJson, encoder);
             f.layerValue = layer;
-            lastRun.put(layer, f);
-            open.add(f);
+            open.put(key, f);
         }
+        lastRunId = run.runId();
         last = f;
         return f;
     }
 
     /** Closes every file without finishing it, after a failure (the caller deletes the staging folder). */
     void abandon() {
-        for (LayerFile f : open) {
+        for (LayerFile f : open.values()) {
             f.writer.abandon();
         }
         open.clear();
@@ -133,7 +148,7 @@ final class RoutesParquet implements RouteTables.RouteSink, AutoCloseable {
     @Override
     public void close() throws IOException {
         IOException first = null;
-        for (LayerFile f : open) {
+        for (LayerFile f : open.values()) {
             try {
                 if (first == null) {
                     f.writer.close();

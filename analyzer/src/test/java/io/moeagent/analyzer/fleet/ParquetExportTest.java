@@ -89,9 +89,31 @@ class ParquetExportTest {
     void parquetHoldsExactlyTheJsonlRowsBitForBit() throws Exception {
         Path q = tmp.resolve("q");
         writeRun(q, 0x1234abcdL, "host-a", 3, 7, 6, 1);
+        assertParquetHoldsTheJsonlRows(q, tmp.resolve("ds"));
+    }
+
+    @Test
+    void aPartitionWhoseFileWasClosedToMakeRoomContinuesInANewFile() throws Exception {
+        Path q = tmp.resolve("q");
+        writeRun(q, 0x1234abcdL, "host-a", 3, 7, 6, 1);
+        Path ds = tmp.resolve("ds");
+        System.setProperty("moe.parquet.max-open-files", "1");
+        try {
+            assertParquetHoldsTheJsonlRows(q, ds);
+        } finally {
+            System.clearProperty("moe.parquet.max-open-files");
+        }
+        try (Stream<Path> files = Files.walk(ds.resolve("routes"))) {
+            List<Path> parquet = files.filter(p -> p.toString().endsWith(".parquet")).toList();
+            assertTrue(parquet.size() > 3 * 3, "one file open at a time: a new file at every layer switch " + parquet);
+            assertTrue(parquet.stream().anyMatch(p -> p.getFileName().toString().equals("data_5.parquet")), parquet.toString());
+        }
+    }
+
+    /** Exports {@code q} to JSONL and to the Parquet dataset {@code ds}; DuckDB's rows must be the JSONL's. */
+    void assertParquetHoldsTheJsonlRows(Path q, Path ds) throws Exception {
         Path jsonl = tmp.resolve("routes.jsonl");
         assertEquals(0, Cli.run("export", "--queue", q.toString(), "--out", jsonl.toString()).code());
-        Path ds = tmp.resolve("ds");
         Cli.Result r = Cli.run("export", "--format", "parquet", "--queue", q.toString(), "--out", ds.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("exported " + (3 * 7 + 3 * 5) * 3 + " route rows of 1 run"), r.out());
