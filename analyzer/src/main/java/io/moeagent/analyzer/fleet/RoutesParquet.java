@@ -31,14 +31,14 @@ final class RoutesParquet implements RouteTables.RouteSink, AutoCloseable {
     private static final class LayerFile {
         final ParquetColumn.Utf8 runId = ParquetColumn.utf8("run_id");
         final ParquetColumn.Utf8 host = ParquetColumn.utf8("host");
-        final ParquetColumn.Int64 pid = ParquetColumn.int64("pid");
+        final ParquetColumn.Integers pid = ParquetColumn.int64("pid");
         final ParquetColumn.Utf8 source = ParquetColumn.utf8("source");
-        final ParquetColumn.Int64 stepId = ParquetColumn.int64("step_id");
-        final ParquetColumn.Int64 reqId = ParquetColumn.int64("req_id");
-        final ParquetColumn.Int32 tokenIdx = ParquetColumn.int32("token_idx");
-        final ParquetColumn.Int32 layer = ParquetColumn.int32("layer");
+        final ParquetColumn.Integers stepId = ParquetColumn.int64("step_id");
+        final ParquetColumn.Integers reqId = ParquetColumn.int64("req_id");
+        final ParquetColumn.Integers tokenIdx = ParquetColumn.int32("token_idx");
+        final ParquetColumn.Integers layer = ParquetColumn.int32("layer");
         final ParquetColumn.Utf8 phase = ParquetColumn.utf8("phase");
-        final ParquetColumn.Int32 tokenId = ParquetColumn.int32("token_id");
+        final ParquetColumn.Integers tokenId = ParquetColumn.int32("token_id");
         final ParquetColumn.Int32List topkIds = ParquetColumn.int32List("topk_ids");
         final ParquetColumn.Float32List topkWeights = ParquetColumn.float32List("topk_weights");
         final ParquetFileWriter writer;

@@ -56,14 +56,6 @@ final class PageBytes {
         }
     }
 
-    void floats(float[] v, int from, int n) {
-        ensure(4 * n);
-        for (int i = 0; i < n; i++) {
-            INT.set(buf, size, Float.floatToRawIntBits(v[from + i]));
-            size += 4;
-        }
-    }
-
     /** A PLAIN byte array: 4-byte length, then the bytes. */
     void binary(byte[] b) {
         ensure(4 + b.length);

@@ -65,8 +65,8 @@ class ParquetFileWriterTest {
             rows.add(new Row(id, small, tag, ids, w));
         }
         Path file = tmp.resolve("t.parquet");
-        ParquetColumn.Int64 id = ParquetColumn.int64("id");
-        ParquetColumn.Int32 small = ParquetColumn.int32("small");
+        ParquetColumn.Integers id = ParquetColumn.int64("id");
+        ParquetColumn.Integers small = ParquetColumn.int32("small");
         ParquetColumn.Utf8 tag = ParquetColumn.utf8("tag");
         ParquetColumn.Int32List ids = ParquetColumn.int32List("ids");
         ParquetColumn.Float32List weights = ParquetColumn.float32List("weights");
@@ -152,8 +152,8 @@ class ParquetFileWriterTest {
     @Test
     void integersAreDictionaryEncodedOnlyWhereThatIsSmaller() throws Exception {
         Path file = tmp.resolve("dict.parquet");
-        ParquetColumn.Int32 distinct = ParquetColumn.int32("many");
-        ParquetColumn.Int64 few = ParquetColumn.int64("few");
+        ParquetColumn.Integers distinct = ParquetColumn.int32("many");
+        ParquetColumn.Integers few = ParquetColumn.int64("few");
         ParquetColumn.Int32List experts = ParquetColumn.int32List("experts");
         int n = 50_000;
         try (PageEncoder encoder = new PageEncoder(1);
