@@ -148,7 +148,7 @@ identical=yes; [[ $compare_rc -eq 0 ]] || identical=no
   echo "== summary"
   echo "model:              $MODEL ($LIMIT prompts, $MAX_NEW_TOKENS new tokens, seed $SEED, $RUNS runs per group)"
   grep -E '^(label|no-agent|agent|agent-env-unset|agent-spin) ' "$OUT/compare.txt" || true
-  grep -E '^(direct cost|  of which|overhead|injected) ' "$OUT/compare.txt" || true
+  grep -E '^(direct cost|  of which|  warm-up:|overhead|injected) ' "$OUT/compare.txt" || true
   echo "verdict:            agent $(sed -n 's/^overhead agent ([^)]*): //p' "$OUT/compare.txt")"
   echo "identical outputs:  $identical"
   echo "route lines:        $records in $OUT/routes.jsonl"

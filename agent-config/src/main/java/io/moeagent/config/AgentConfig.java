@@ -49,6 +49,9 @@ public final class AgentConfig {
     private long minFreeSpace = DEFAULT_MIN_FREE_SPACE;
     /** Test only: nanoseconds to busy-wait in every selection call (0 = never, the default). */
     private long spinNanos;
+    private int warmupCalls;
+    /** Synthetic calls of the start-up warm-up (option {@code warmup}); enough for C2 to compile the path. */
+    public static final int DEFAULT_WARMUP = 20_000;
 
     /** Default of {@code min-free-space}: recording stops before the file system has less than this usable. */
     public static final long DEFAULT_MIN_FREE_SPACE = 64L << 20;
@@ -272,6 +275,7 @@ public final class AgentConfig {
                 maxBytes, p, profile, eff);
         c.minFreeSpace = minFree;
         c.spinNanos = positive("test.spin-nanos", v.get("test.spin-nanos"), 0, 1_000_000_000L);
+        c.warmupCalls = (int) positive("warmup", v.get("warmup"), 0, 10_000_000);
         return c;
     }
 
@@ -472,6 +476,11 @@ public final class AgentConfig {
     /** Test only: nanoseconds every selection call busy-waits (0, the default, means never). */
     public long spinNanos() {
         return spinNanos;
+    }
+
+    /** Synthetic selection calls the agent runs at start to warm its recording path up; 0 = no warm-up. */
+    public int warmupCalls() {
+        return warmupCalls;
     }
 
     /** Usable bytes that recording leaves on the queue's file system (it stops before going below). */

@@ -51,6 +51,11 @@ public final class AgentOptions {
                     "stop recording after this many records (0 = no limit); one stderr line when hit"),
             new Option("max-bytes", Group.GENERAL, "0", false,
                     "stop after about this many bytes of records, suffix `k`/`m`/`g` allowed (0 = no limit)"),
+            new Option("warmup", Group.GENERAL, Integer.toString(AgentConfig.DEFAULT_WARMUP), false,
+                    "at start, up to this many synthetic selection calls (ending at the host's first one) on a daemon"
+                            + " thread through the recording path into a scratch queue in a private temp directory,"
+                            + " deleted after, so that the host's first calls run compiled code; reported apart from"
+                            + " the direct cost (0 = off)"),
             new Option("test.spin-nanos", Group.GENERAL, "0", false,
                     "**test only**: busy-wait this many ns in every selection call, to check that `analyzer compare`"
                             + " finds a known cost (never set it otherwise)"),

@@ -90,6 +90,17 @@ class AgentConfigTest {
         assertTrue(e.getMessage().contains("'test.spin-nanos'"), e.getMessage());
     }
 
+    /** The start-up warm-up is on by default, described, can be turned off, and refuses a negative count. */
+    @Test
+    void warmupIsOnByDefaultAndZeroTurnsItOff() throws Exception {
+        AgentConfig d = AgentConfig.parse(null, "1", work);
+        assertEquals(AgentConfig.DEFAULT_WARMUP, d.warmupCalls());
+        assertTrue(d.describe().contains(",warmup=" + AgentConfig.DEFAULT_WARMUP + ","), d.describe());
+        assertEquals(0, AgentConfig.parse("warmup=0", null, work).warmupCalls());
+        ConfigException e = assertThrows(ConfigException.class, () -> AgentConfig.parse("warmup=-5", null, work));
+        assertTrue(e.getMessage().contains("'warmup'"), e.getMessage());
+    }
+
     @Test
     void configFileWithArgumentsWinning() throws Exception {
         Path file = Files.writeString(work.resolve("agent.properties"), String.join("\n",

@@ -79,6 +79,36 @@ class AgentCostTest {
         assertEquals(10, agent.get("dropped_cap").asLong());
     }
 
+    /** The warm-up's figures (extras warmup_*) are printed on a line of their own, apart from the direct cost. */
+    @Test
+    void warmupIsReportedApartFromTheDirectCost() throws Exception {
+        Path q = tmp.resolve("q");
+        try (ChronicleQueue queue = TestQueues.open(q); ExcerptAppender a = queue.createAppender()) {
+            RouteRecordWriter w = new RouteRecordWriter(a);
+            w.writeMeta(TestQueues.meta(RouteFormat.SCHEMA_VERSION, 8, 2, new int[] {0}).withRun(RUN, "box"));
+            Map<String, Long> extra = new LinkedHashMap<>();
+            extra.put("first_call_nanos", 500_000L);
+            extra.put("warmup_planned", 20_000L);
+            extra.put("warmup_end", 1L);
+            extra.put("warmup_calls", 20_000L);
+            extra.put("warmup_nanos", 360_000_000L);
+            extra.put("warmup_cpu_nanos", 170_000_000L);
+            w.writeStats(RUN, new StatsRecord(RouteFormat.STATS_EXIT, 1_700_000_000_000L, 4_000_000_000L, 256, 256,
+                    2_000_000, 4, 700, 0, 0, 0, extra));
+        }
+        Path json = tmp.resolve("stats.json");
+        Cli.Result r = Cli.run("stats", "--queue", q.toString(), "--json", json.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("256 calls (256 recorded), 2.000 ms inside the agent"), r.out());
+        assertTrue(r.out().contains("  warm-up: 20,000 synthetic calls in 360 ms at start (170 ms CPU on its own"
+                + " thread), not counted in the direct cost\n"), r.out());
+        JsonNode agent = new ObjectMapper().readTree(json.toFile()).get("agent").get(0);
+        assertEquals("done", agent.get("warmup_end").asText());
+        assertEquals(20_000, agent.get("warmup_calls").asLong());
+        assertEquals(360_000_000L, agent.get("warmup_nanos").asLong());
+        assertEquals(2_000_000L, agent.get("nanos_inside").asLong());
+    }
+
     @Test
     void compareGivesTheDirectCostAcrossRunsAndItsSpread() throws Exception {
         Path q1 = tmp.resolve("q1");

@@ -54,6 +54,7 @@ public final class AgentRuntime {
     private static ResettableClassFileTransformer transformer;
     private static RouteRecorder recorder;
     private static StatsReporter reporter;
+    private static Warmup warmup;
     private static ChronicleQueue queue;
     private static AgentConfig config;
     private static boolean hookInstalled;
@@ -147,10 +148,31 @@ public final class AgentRuntime {
             System.clearProperty(RESTORED_PROPERTY);
             System.setProperty("moe.agent.recording", "true");
             message("moe-agent: recording to " + c.queueDir(), false);
+            startWarmup(c, r.stats, agentVersion);
         } catch (Throwable t) {
             notStarted("moe-agent: could not start (" + t.getClass().getSimpleName() + ": " + t.getMessage()
                     + "); the host runs without recording");
             stopQuietly();
+        }
+    }
+
+    /** The start-up warm-up on its own daemon thread; if it cannot even start, one line and recording goes on. */
+    private static void startWarmup(AgentConfig c, AgentStats stats, String agentVersion) {
+        try {
+            warmup = Warmup.start(c, stats, agentVersion);
+        } catch (Throwable t) {
+            warmup = null;
+            AgentLines.print("cannot start the warm-up (" + t.getClass().getSimpleName() + ": " + t.getMessage()
+                    + "); recording goes on unwarmed");
+        }
+    }
+
+    /** Ends a warm-up still running (detach, exit) before the closing stats record is written. */
+    private static void cancelWarmup() {
+        Warmup w = warmup;
+        warmup = null;
+        if (w != null) {
+            w.cancel();
         }
     }
 
@@ -211,6 +233,7 @@ public final class AgentRuntime {
         if (r != null) {
             r.noteIfNothingRecorded(wovenThisStart.get());
         }
+        cancelWarmup();
         closeReporter(io.moeagent.format.RouteFormat.STATS_DETACH);
         drainAndClose(r);
         writeStats();
@@ -326,6 +349,7 @@ public final class AgentRuntime {
             r.stop();
             RouteBridge.sink = null;
             r.noteIfNothingRecorded(wovenThisStart.get());
+            cancelWarmup();
             writeStats();
             closeReporter(io.moeagent.format.RouteFormat.STATS_EXIT);
             ChronicleQueue q = queue;

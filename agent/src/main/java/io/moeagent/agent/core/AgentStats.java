@@ -57,6 +57,33 @@ final class AgentStats {
     }
     private final long startNanos = System.nanoTime();
     private volatile int stoppedBy = RUNNING;
+    /**
+     * The start-up warm-up ({@link Warmup}): synthetic calls run, its wall time and its thread's CPU time. Start-up
+     * cost, not generation cost: kept apart from {@link #nanosInside} and the call counters.
+     */
+    /** How the warm-up ended: {@link #WARMUP_RUNNING} while it runs, then one of the other WARMUP_ values. */
+    private volatile int warmupEnd = WARMUP_OFF;
+    static final int WARMUP_OFF = -1;
+    static final int WARMUP_RUNNING = 0;
+    static final int WARMUP_DONE = 1;
+    /** Stopped at the host's first selection call: from then on it would compete with generation. */
+    static final int WARMUP_HOST_STARTED = 2;
+    /** Cancelled by detach or exit. */
+    static final int WARMUP_CANCELLED = 3;
+    static final int WARMUP_FAILED = 4;
+    private volatile long warmupPlanned;
+    private volatile long warmupCalls;
+    private volatile long warmupNanos;
+    private volatile long warmupCpuNanos;
+
+    /** What the warm-up did (set once when it ends, and while it runs so a periodic record shows progress). */
+    void warmup(long planned, long calls, long wallNanos, long cpuNanos, int end) {
+        warmupEnd = end;
+        warmupPlanned = planned;
+        warmupCalls = calls;
+        warmupNanos = wallNanos;
+        warmupCpuNanos = cpuNanos;
+    }
 
     /** Counts one timed selection call. */
     void call(long nanos) {
@@ -69,6 +96,11 @@ final class AgentStats {
         if (firstCallNanos < 0) {
             firstCallNanos = nanos;
         }
+    }
+
+    /** Whether a host call has been timed (the warm-up stops then). */
+    boolean hostCalled() {
+        return firstCallNanos >= 0;
     }
 
     /** Selection calls timed so far (the histogram's total). */
@@ -127,6 +159,11 @@ final class AgentStats {
         Map<String, Long> extra = new LinkedHashMap<>();
         extra.put("first_call_nanos", firstCallNanos);
         extra.put("max_call_nanos", maxCallNanos.get());
+        extra.put("warmup_planned", warmupPlanned);
+        extra.put("warmup_end", (long) warmupEnd);
+        extra.put("warmup_calls", warmupCalls);
+        extra.put("warmup_nanos", warmupNanos);
+        extra.put("warmup_cpu_nanos", warmupCpuNanos);
         for (int i = 0; i < BUCKETS; i++) {
             long n = histogram[i].sum();
             if (n > 0) {

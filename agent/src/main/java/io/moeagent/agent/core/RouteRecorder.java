@@ -97,6 +97,8 @@ final class RouteRecorder implements RouteSink {
     /** Highest layer index any call reported (for the "nothing matched" note); racy, only grows in practice. */
     private volatile int maxLayerSeen = Integer.MIN_VALUE;
     private final AtomicBoolean noted = new AtomicBoolean();
+    private volatile boolean quiet;
+    private volatile String failure;
     /** The session's own account (calls, time inside, records, bytes, drops), written by StatsReporter. */
     final AgentStats stats = new AgentStats();
 
@@ -642,7 +644,7 @@ final class RouteRecorder implements RouteSink {
     private void stopped(String why) {
         recording = false;
         if (failed.compareAndSet(false, true)) {
-            AgentLines.print(why + "; recording stopped, " + config.queueDir() + " keeps the records written so far");
+            print(why + "; recording stopped, " + config.queueDir() + " keeps the records written so far");
         }
     }
 
@@ -785,7 +787,7 @@ final class RouteRecorder implements RouteSink {
         if (wasRecording && failed.compareAndSet(false, true)) {
             String cause = t == null ? "" : " (" + t.getClass().getSimpleName()
                     + (t.getMessage() == null ? "" : ": " + t.getMessage().lines().findFirst().orElse("")) + ")";
-            AgentLines.print(what + cause + "; recording stopped, the host continues");
+            print(what + cause + "; recording stopped, the host continues");
         }
     }
 
@@ -816,6 +818,27 @@ final class RouteRecorder implements RouteSink {
                 Thread.yield();
             }
         }
+        closeWriters(all);
+        if (guard != null) {
+            guard.close();
+        }
+        return true;
+    }
+
+    /**
+     * Closes every thread's appender and drops it from the thread's state. Only when no call is inside: after
+     * {@link #stopAndDrain}, or for the warm-up's scratch recorders on the warm-up's own thread.
+     */
+    void closeWriters() {
+        recording = false;
+        List<ThreadState> all;
+        synchronized (states) {
+            all = new ArrayList<>(states);
+        }
+        closeWriters(all);
+    }
+
+    private static void closeWriters(List<ThreadState> all) {
         for (ThreadState ts : all) {
             RouteRecordWriter w = ts.writer;
             ts.writer = null;
@@ -830,10 +853,6 @@ final class RouteRecorder implements RouteSink {
                 }
             }
         }
-        if (guard != null) {
-            guard.close();
-        }
-        return true;
     }
 
     /** Calls of the selection method seen so far (all threads; exact once they have left). */
@@ -869,11 +888,31 @@ final class RouteRecorder implements RouteSink {
                     + AgentLines.quote(layers.toString()) + (max >= 0 ? " (layers seen: 0.." + max + ")" : "")
                     + (sampleEvery > 1 ? " at sample-every=" + sampleEvery : "");
         }
-        AgentLines.print("nothing was recorded: " + what + "; check the agent options");
+        print("nothing was recorded: " + what + "; check the agent options");
     }
 
     boolean isRecording() {
         return recording;
+    }
+
+    /** For the warm-up's scratch recorder: its lines are kept ({@link #failure()}) instead of printed. */
+    void quiet() {
+        quiet = true;
+    }
+
+    /** The first line a quiet recorder would have printed (why it stopped), or null. */
+    String failure() {
+        return failure;
+    }
+
+    private void print(String text) {
+        if (quiet) {
+            if (failure == null) {
+                failure = text;
+            }
+        } else {
+            AgentLines.print(text);
+        }
     }
 
     long records() {

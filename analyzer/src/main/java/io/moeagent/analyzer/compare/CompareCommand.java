@@ -136,6 +136,17 @@ public final class CompareCommand implements Callable<Integer> {
                     nanos(PairedOverhead.median(d.runs().stream().mapToDouble(AgentCost::steadyNanosPerCall).toArray())),
                     nanos(PairedOverhead.median(d.runs().stream().mapToDouble(x -> x.callQuantileNanos(0.5))
                             .toArray())));
+            double[] warmCalls = d.runs().stream().filter(x -> x.warmupPlanned() > 0)
+                    .mapToDouble(AgentCost::warmupCalls).toArray();
+            if (warmCalls.length > 0) {
+                double[] warmMs = d.runs().stream().filter(x -> x.warmupPlanned() > 0)
+                        .mapToDouble(x -> x.warmupNanos() / 1e6).toArray();
+                double[] warmCpu = d.runs().stream().filter(x -> x.warmupPlanned() > 0)
+                        .mapToDouble(x -> x.warmupCpuNanos() / 1e6).toArray();
+                out.printf(Locale.ROOT, "  warm-up: %,.0f synthetic calls in %.0f ms at start (%.0f ms CPU; medians of"
+                                + " %d runs), not counted in the direct cost%n", PairedOverhead.median(warmCalls),
+                        PairedOverhead.median(warmMs), PairedOverhead.median(warmCpu), warmCalls.length);
+            }
         }
         if (injected != null) {
             out.printf(Locale.ROOT, "injected %s vs %s: %,d ns x %,d calls = %.2f %% of the %s; measured %s %s;"
@@ -284,6 +295,16 @@ public final class CompareCommand implements Callable<Integer> {
                 g.writeArrayFieldStart("calls");
                 for (AgentCost a : d.runs()) {
                     g.writeNumber(a.last().calls());
+                }
+                g.writeEndArray();
+                g.writeArrayFieldStart("warmup_calls");
+                for (AgentCost a : d.runs()) {
+                    g.writeNumber(a.warmupCalls());
+                }
+                g.writeEndArray();
+                g.writeArrayFieldStart("warmup_nanos");
+                for (AgentCost a : d.runs()) {
+                    g.writeNumber(a.warmupNanos());
                 }
                 g.writeEndArray();
                 g.writeEndObject();

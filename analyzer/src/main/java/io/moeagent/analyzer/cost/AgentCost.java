@@ -32,6 +32,34 @@ public record AgentCost(long runId, StatsRecord last, int statsRecords) {
         return last.extra().getOrDefault("max_call_nanos", -1L);
     }
 
+    /** The warm-up calls the agent was configured for ({@code warmup=N}; 0 = off), or -1 when it did not say. */
+    public long warmupPlanned() {
+        return last.extra().getOrDefault("warmup_planned", -1L);
+    }
+
+    /**
+     * How the warm-up ended (agent's AgentStats.WARMUP_*): -1 off, 0 still running, 1 all planned calls done, 2
+     * stopped at the host's first selection call, 3 cut short by exit or detach, 4 failed; -1 when not said.
+     */
+    public long warmupEnd() {
+        return last.extra().getOrDefault("warmup_end", -1L);
+    }
+
+    /** Synthetic calls of the agent's start-up warm-up (0 when it was off), or -1 when the agent did not say. */
+    public long warmupCalls() {
+        return last.extra().getOrDefault("warmup_calls", -1L);
+    }
+
+    /** The warm-up's wall time (start-up cost, not part of {@link StatsRecord#nanosInside()}), or -1. */
+    public long warmupNanos() {
+        return last.extra().getOrDefault("warmup_nanos", -1L);
+    }
+
+    /** The warm-up thread's CPU time, or -1 when the agent did not say (0 where the JVM cannot measure it). */
+    public long warmupCpuNanos() {
+        return last.extra().getOrDefault("warmup_cpu_nanos", -1L);
+    }
+
     /** Mean time per call after the first (the steady cost); the plain mean when the first is unknown. */
     public double steadyNanosPerCall() {
         long first = firstCallNanos();

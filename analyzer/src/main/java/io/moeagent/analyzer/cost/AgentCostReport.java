@@ -38,6 +38,13 @@ public final class AgentCostReport {
                             : String.format(Locale.ROOT, "the host's generation time (%.0f ms)", generationMillis),
                     generationMillis == null ? "-" : percent(c.shareOf(generationMillis)),
                     s.elapsedNanos() / 1e9, percent(c.shareOfElapsed()));
+            if (c.warmupPlanned() > 0) {
+                out.printf(Locale.ROOT, "  warm-up: %,d synthetic calls in %.0f ms at start (%.0f ms CPU on its own"
+                                + " thread), not counted in the direct cost%s%n", c.warmupCalls(),
+                        c.warmupNanos() / 1e6, c.warmupCpuNanos() / 1e6, warmupEnd(c));
+            } else if (c.warmupPlanned() == 0) {
+                out.println("  warm-up: off (warmup=0)");
+            }
             if (!c.closed()) {
                 out.println("  no closing record: the host was killed or is still running; figures up to the last"
                         + " periodic record");
@@ -63,6 +70,11 @@ public final class AgentCostReport {
             number(g, "steady_nanos_per_call", c.steadyNanosPerCall());
             number(g, "median_call_nanos", c.callQuantileNanos(0.5));
             number(g, "p90_call_nanos", c.callQuantileNanos(0.9));
+            g.writeNumberField("warmup_planned", c.warmupPlanned());
+            g.writeStringField("warmup_end", warmupEndName(c.warmupEnd()));
+            g.writeNumberField("warmup_calls", c.warmupCalls());
+            g.writeNumberField("warmup_nanos", c.warmupNanos());
+            g.writeNumberField("warmup_cpu_nanos", c.warmupCpuNanos());
             g.writeNumberField("records", s.records());
             g.writeNumberField("bytes", s.bytes());
             g.writeNumberField("dropped_cap", s.droppedCap());
@@ -77,6 +89,29 @@ public final class AgentCostReport {
             g.writeEndObject();
         }
         g.writeEndArray();
+    }
+
+    private static String warmupEnd(AgentCost c) {
+        return switch ((int) c.warmupEnd()) {
+            case 0 -> "; still running at this record";
+            case 1 -> "";
+            case 2 -> String.format(Locale.ROOT, "; ended at the host's first selection call (warmup=%d)",
+                    c.warmupPlanned());
+            case 3 -> String.format(Locale.ROOT, "; cut short by exit or detach (warmup=%d)", c.warmupPlanned());
+            case 4 -> "; failed (the host's stderr says why)";
+            default -> "";
+        };
+    }
+
+    static String warmupEndName(long end) {
+        return switch ((int) end) {
+            case 0 -> "running";
+            case 1 -> "done";
+            case 2 -> "host-started";
+            case 3 -> "cancelled";
+            case 4 -> "failed";
+            default -> "off";
+        };
     }
 
     static String perCall(StatsRecord s) {
