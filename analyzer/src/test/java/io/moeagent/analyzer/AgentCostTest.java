@@ -9,6 +9,7 @@ import io.moeagent.format.RouteRecordWriter;
 import io.moeagent.format.StatsRecord;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -132,5 +133,41 @@ class AgentCostTest {
         assertEquals(2, d.get("runs").asInt());
         assertEquals(List.of(0.002, 0.0011), List.of(d.get("share_of_generation").get(0).asDouble(),
                 d.get("share_of_generation").get(1).asDouble()));
+    }
+
+    /**
+     * The injected-cost check reads the generating thread's CPU: 1,000 calls x 0.1 ms = 100 ms more on a thread
+     * that used 1,000 ms (+10 % expected), while process CPU rises 1.6 times as much (other threads' work meanwhile),
+     * as measured on the dev box: the check finds exactly the injected 10 %, not the 10.7 % of process CPU.
+     */
+    @Test
+    void theInjectedCostIsCheckedOnTheGeneratingThreadsCpu() throws Exception {
+        Path q = tmp.resolve("q");
+        writeRun(q, RUN, 1_700_000_010_000L, 2_000_000);
+        List<String> args = new ArrayList<>(List.of("compare"));
+        double[] machine = {1.0, 1.0, 1.0};
+        for (int k = 0; k < 3; k++) {
+            long t0 = 1_700_000_000_000L + 100_000L * k;
+            double thread = 1000 * machine[k];
+            double process = 1500 * machine[k];
+            args.add(report("n" + k, "no-agent", t0, thread * 0.99, process * 0.99).toString());
+            args.add(report("a" + k, "agent", t0 + 10, thread, process).toString());
+            args.add(report("s" + k, "agent-spin", t0 + 20, thread + 100, process + 160).toString());
+        }
+        args.addAll(List.of("--agent-queue", q.toString(), "--injected-nanos", "100000"));
+        Cli.Result r = Cli.run(args.toArray(String[]::new));
+        assertEquals(0, r.code(), r.out() + r.err());
+        String line = r.out().lines().filter(l -> l.startsWith("injected ")).findFirst().orElse(r.out());
+        assertTrue(line.startsWith("injected agent-spin vs agent: 100,000 ns x 1,000 calls = 10.00 % of the generating"
+                + " thread's CPU time; measured thread CPU/token"), line);
+        assertTrue(line.contains("+10.00 % (CI +10.00 ... +10.00 %); recovered 100 % of the injected cost"), line);
+    }
+
+    Path report(String name, String label, long started, double threadCpuMs, double processCpuMs) throws Exception {
+        return Files.writeString(tmp.resolve(name + ".json"), String.format(java.util.Locale.ROOT,
+                "{\"label\":\"%s\",\"device\":\"cpu\",\"new_tokens_per_s\":100,\"wall_ms\":2000,"
+                + "\"started_epoch_ms\":%d,\"generated_tokens\":1000,\"thread_cpu_ms\":%.3f,\"process_cpu_ms\":%.3f,"
+                + "\"cpu_ms_per_token\":%.6f,\"outputs_digest\":\"d\"}", label, started, threadCpuMs, processCpuMs,
+                processCpuMs / 1000));
     }
 }

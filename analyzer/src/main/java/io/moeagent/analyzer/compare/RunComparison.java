@@ -27,11 +27,17 @@ public final class RunComparison {
      *
      * @param decodeStepMs   every decode step's wall time (ms), empty when the report has none
      * @param cpuMsPerToken  process CPU time per generated token over the generation, NaN when absent
+     * @param threadCpuMs    the generating thread's CPU time over the generation, NaN when absent
      * @param startedEpochMs when generation started, -1 when absent
      */
     public record Run(Path file, String label, double tokensPerSecond, String outputsDigest, double wallMillis,
                       long startedEpochMs, String device, double[] decodeStepMs, double cpuMsPerToken,
-                      double processCpuMs, int order) {
+                      double processCpuMs, double threadCpuMs, long generatedTokens, int order) {
+        /** The generating thread's CPU time per generated token, NaN when absent. */
+        double threadCpuMsPerToken() {
+            return generatedTokens > 0 ? threadCpuMs / generatedTokens : Double.NaN;
+        }
+
         double medianDecodeStepMs() {
             return decodeStepMs.length == 0 ? Double.NaN : PairedOverhead.median(decodeStepMs);
         }
@@ -44,7 +50,9 @@ public final class RunComparison {
     public enum Metric {
         CPU_PER_TOKEN("CPU/token", "cpu_ms_per_token", false),
         DECODE_STEP("decode step", "median_decode_step_ms", false),
-        TOKENS_PER_S("tok/s", "new_tokens_per_s", true);
+        TOKENS_PER_S("tok/s", "new_tokens_per_s", true),
+        /** The generating thread alone: where the agent's calls run, without other threads' JIT and GC work. */
+        THREAD_CPU_PER_TOKEN("thread CPU/token", "thread_cpu_ms_per_token", false);
 
         public final String title;
         public final String field;
@@ -61,6 +69,7 @@ public final class RunComparison {
                 case DECODE_STEP -> r.decodeStepMs().length > 0;
                 case CPU_PER_TOKEN -> r.cpuMsPerToken() > 0;
                 case TOKENS_PER_S -> r.tokensPerSecond() > 0;
+                case THREAD_CPU_PER_TOKEN -> r.threadCpuMsPerToken() > 0;
             };
         }
 
@@ -69,6 +78,7 @@ public final class RunComparison {
                 case DECODE_STEP -> r.medianDecodeStepMs();
                 case CPU_PER_TOKEN -> r.cpuMsPerToken();
                 case TOKENS_PER_S -> r.tokensPerSecond();
+                case THREAD_CPU_PER_TOKEN -> r.threadCpuMsPerToken();
             };
         }
 
@@ -156,7 +166,8 @@ public final class RunComparison {
         return new Run(file, label, tps.asDouble(), digest == null || digest.isNull() ? null : digest.asText(),
                 root.path("wall_ms").asDouble(Double.NaN), root.path("started_epoch_ms").asLong(-1),
                 root.path("device").asText(""), decode, root.path("cpu_ms_per_token").asDouble(Double.NaN),
-                root.path("process_cpu_ms").asDouble(Double.NaN), order);
+                root.path("process_cpu_ms").asDouble(Double.NaN), root.path("thread_cpu_ms").asDouble(Double.NaN),
+                root.path("generated_tokens").asLong(0), order);
     }
 
     /** Reads the reports in the order given (that order breaks ties in start time). */
