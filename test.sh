@@ -6,7 +6,7 @@
 #   PROMPTS          a GSM8K-style JSONL file or one prompt per line (default: the host's 25 built-in problems)
 #   LIMIT            prompts to run, first N in file order (25)
 #   MAX_NEW_TOKENS   new tokens per prompt (64)
-#   RUNS             runs per group: without the agent, with it, attached with MOE_ROUTE_LOG unset (3)
+#   RUNS             runs per group: without the agent, with it, attached with MOE_ROUTE_LOG unset (5)
 #   DEVICE           auto | cpu | gpu (auto)
 #   SEED             1234
 #   OUT              output folder (out)
@@ -20,7 +20,7 @@ cd "$(dirname "$0")"
 MODEL="${MODEL:-gsm8k-tiny}"
 LIMIT="${LIMIT:-25}"
 MAX_NEW_TOKENS="${MAX_NEW_TOKENS:-64}"
-RUNS="${RUNS:-3}"
+RUNS="${RUNS:-5}"
 DEVICE="${DEVICE:-auto}"
 SEED="${SEED:-1234}"
 OUT="${OUT:-out}"

@@ -50,8 +50,13 @@ public final class AgentConfig {
     /** Test only: nanoseconds to busy-wait in every selection call (0 = never, the default). */
     private long spinNanos;
     private int warmupCalls;
-    /** Synthetic calls of the start-up warm-up (option {@code warmup}); enough for C2 to compile the path. */
-    public static final int DEFAULT_WARMUP = 20_000;
+    /**
+     * Synthetic calls of the start-up warm-up (option {@code warmup}), at most: it ends at the host's first selection
+     * call. On the 2-core dev box 20,000 calls reach C1 only (the agent then cost +7.7 % process CPU per token in
+     * generation, JIT work); 200,000 reach C2 while the model loads (generation CPU as without the agent), for ~0.5 s
+     * more CPU at start.
+     */
+    public static final int DEFAULT_WARMUP = 200_000;
 
     /** Default of {@code min-free-space}: recording stops before the file system has less than this usable. */
     public static final long DEFAULT_MIN_FREE_SPACE = 64L << 20;

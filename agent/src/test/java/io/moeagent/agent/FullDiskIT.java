@@ -71,11 +71,9 @@ class FullDiskIT {
         if (records) {
             Routes routes = Routes.read(queue);
             assertEquals(1, routes.metas.size());
-            // what fitted before the guard stopped: the prefill step at least (the cycle file's header, Chronicle's
-            // metadata file and the first allocation step take most of the 768 KB)
-            assertTrue(routes.steps.size() >= 1 && routes.routeRecords >= 1 && !routes.rows.isEmpty(),
-                    "records before the disk was full: " + routes.steps.size() + " steps, " + routes.routeRecords
-                    + " routes");
+            // what fitted before the guard stopped: the cycle file's header, Chronicle's metadata file and the first
+            // allocation step take most of the 768 KB, so whether the prefill's records still fit depends on when the
+            // allocator thread ran (seen both ways); what must hold is that every record there is whole and joins its step
             assertEquals(0, routes.skipped, "no cut record");
             assertEquals(0, routes.orphanRoutes);
         }
