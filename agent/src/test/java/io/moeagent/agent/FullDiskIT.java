@@ -73,7 +73,7 @@ class FullDiskIT {
             assertEquals(1, routes.metas.size());
             // what fitted before the guard stopped: the cycle file's header, Chronicle's metadata file and the first
             // allocation step take most of the 768 KB, so whether the prefill's records still fit depends on when the
-            // allocator thread ran (seen both ways); what must hold is that every record there is whole and joins its step
+            // allocator thread ran (seen both ways); what must hold: every record there is whole and joins its step
             assertEquals(0, routes.skipped, "no cut record");
             assertEquals(0, routes.orphanRoutes);
         }

@@ -174,8 +174,8 @@ public final class CompareCommand implements Callable<Integer> {
     /**
      * The injected-cost check: the group with test.spin-nanos against the plain agent group, paired by round.
      * The spin runs on the generating thread, so the check reads that thread's CPU time per token where the reports
-     * have it (process CPU time also carries what other threads, JIT compilers and GC, do meanwhile; measured: 141-166 %
-     * of the injected share there, against 104-111 % on the thread); else process CPU time, else wall time. The
+     * have it (process CPU time also carries what other threads, JIT compilers and GC, do meanwhile; measured:
+     * 141-166 % of the injected share there, against 104-111 % on the thread); else process CPU, else wall time. The
      * expected overhead per round is calls x spin over the plain run's figure; recovered = measured / expected.
      */
     record Injected(String label, String reference, long nanos, long calls, RunComparison.Metric metric,

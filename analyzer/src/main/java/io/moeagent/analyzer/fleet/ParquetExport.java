@@ -74,7 +74,7 @@ public final class ParquetExport {
         Map<Long, String> runSource = new LinkedHashMap<>();
         Map<Long, MetaRecord> runs = new LinkedHashMap<>();
         long rows = 0;
-        RoutesParquet routesOut = new RoutesParquet(tmp);
+        RoutesParquet routesOut = new RoutesParquet(tmp, out);
         boolean finished = false;
         try (Connection c = DuckDb.open(null, tmp)) {
             for (NamedQueue q : queues) {
@@ -179,12 +179,14 @@ public final class ParquetExport {
         }
     }
 
-    private static AnalyzerException notWritable(Path out, IOException e) {
+    static AnalyzerException notWritable(Path out, IOException e) {
         String why = e == null ? "permission denied"
                 : e instanceof AccessDeniedException ? "permission denied"
                 : e instanceof FileSystemException f && f.getReason() != null ? f.getReason() : DuckDb.firstLine(e);
-        return new AnalyzerException("cannot write the Parquet dataset " + out + " (" + why + "); choose a directory"
-                + " you can write", e);
+        boolean full = why != null && why.contains("No space left");
+        return new AnalyzerException("cannot write the Parquet dataset " + out + " (" + why + "); "
+                + (full ? "free space there or choose another directory (nothing was left behind)"
+                        : "choose a directory you can write"), e);
     }
 
     static void deleteTree(Path dir) {

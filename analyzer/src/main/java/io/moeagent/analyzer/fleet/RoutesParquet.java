@@ -6,7 +6,6 @@ import io.moeagent.analyzer.parquet.ParquetFileWriter;
 import io.moeagent.analyzer.parquet.PageEncoder;
 import io.moeagent.analyzer.source.RouteRow;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -80,6 +79,7 @@ final class RoutesParquet implements RouteTables.RouteSink, AutoCloseable {
     }
 
     private final Path base;
+    private final Path dataset;
     private final int maxOpen;
     private final PageEncoder encoder = new PageEncoder(ZSTD_LEVEL);
     /** The open files, least recently switched to first. */
@@ -90,12 +90,13 @@ final class RoutesParquet implements RouteTables.RouteSink, AutoCloseable {
     private LayerFile last;
 
     /**
-     * Writes under {@code base} (a private staging folder the caller publishes from), with at most
+     * Writes under {@code base} (a private staging folder the caller publishes into {@code dataset}), with at most
      * {@code moe.parquet.max-open-files} (64) files open: past that, the file switched to least recently is finished,
      * and its partition's later rows go to a new file beside it.
      */
-    RoutesParquet(Path base) {
+    RoutesParquet(Path base, Path dataset) {
         this.base = base;
+        this.dataset = dataset;
         this.maxOpen = Math.max(1, Integer.getInteger("moe.parquet.max-open-files", 64));
     }
 
@@ -108,7 +109,8 @@ final class RoutesParquet implements RouteTables.RouteSink, AutoCloseable {
             }
             f.write(run, r);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            // an AnalyzerException passes through the queue reader unchanged (it is not a reading failure)
+            throw ParquetExport.notWritable(dataset, e);
         }
     }
 

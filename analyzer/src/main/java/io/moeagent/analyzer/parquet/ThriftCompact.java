@@ -78,7 +78,7 @@ final class ThriftCompact {
         return push();
     }
 
-    /** A list field of {@code n} elements of {@code elementType}; struct elements each begin with {@link #element()}. */
+    /** A list field of {@code n} elements of {@code elementType}; struct elements begin with {@link #element()}. */
     ThriftCompact list(int field, int elementType, int n) {
         header(field, LIST);
         if (n < 15) {

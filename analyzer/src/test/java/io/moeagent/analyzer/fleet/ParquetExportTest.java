@@ -106,7 +106,8 @@ class ParquetExportTest {
         try (Stream<Path> files = Files.walk(ds.resolve("routes"))) {
             List<Path> parquet = files.filter(p -> p.toString().endsWith(".parquet")).toList();
             assertTrue(parquet.size() > 3 * 3, "one file open at a time: a new file at every layer switch " + parquet);
-            assertTrue(parquet.stream().anyMatch(p -> p.getFileName().toString().equals("data_5.parquet")), parquet.toString());
+            assertTrue(parquet.stream().anyMatch(p -> p.getFileName().toString().equals("data_5.parquet")),
+                    parquet.toString());
         }
     }
 
@@ -290,6 +291,40 @@ class ParquetExportTest {
         assertOneLine(Cli.run("export", "--format", "parquet", "--queue", q.toString(), "--out", file.toString()),
                 "is a file");
         assertEquals("keep me", Files.readString(file));
+    }
+
+    /**
+     * A disk that fills mid-export: 93 k rows, ~1.5 MB of Parquet, into a real 512 KB tmpfs (needs root; under
+     * CI=true it must run).
+     */
+    @Test
+    void aFullDiskMidExportIsOneLineAndLeavesTheDirectoryAsItWas() throws Exception {
+        Path q = tmp.resolve("q");
+        TestQueues.writeRun(q, 60, 4, new int[] {0, 1, 2, 3, 4, 5, 6, 7}, 32, 64, 300, true, 9);
+        Path mount = Files.createDirectories(tmp.resolve("tmpfs"));
+        Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", mount.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).trim();
+        if (!(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0)) {
+            String why = "cannot mount a tmpfs (" + out + "): the full-disk export test needs root";
+            if ("true".equals(System.getenv("CI"))) {
+                throw new AssertionError(why + ", and under CI=true it must run");
+            }
+            org.junit.jupiter.api.Assumptions.abort(why);
+        }
+        try {
+            Path mine = Files.createDirectories(mount.resolve("dataset"));
+            Files.writeString(mine.resolve("notes.txt"), "keep me");
+            Cli.Result r = Cli.run("export", "--format", "parquet", "--queue", q.toString(), "--out", mine.toString());
+            assertOneLine(r, "cannot write the Parquet dataset " + mine + " (No space left on device); free space"
+                    + " there or choose another directory");
+            try (Stream<Path> left = Files.list(mine)) {
+                assertEquals(List.of(mine.resolve("notes.txt")), left.toList(), "no hidden folder, nothing new");
+            }
+            assertEquals("keep me", Files.readString(mine.resolve("notes.txt")));
+        } finally {
+            new ProcessBuilder("umount", mount.toString()).start().waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
     }
 
     static void assertOneLine(Cli.Result r, String expected) {

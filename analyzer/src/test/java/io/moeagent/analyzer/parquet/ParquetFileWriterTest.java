@@ -127,7 +127,8 @@ class ParquetFileWriterTest {
             }
             assertEquals(rows.stream().map(Row::text).toList(), actual, "every value, in order");
             try (ResultSet rs = s.executeQuery("SELECT count(DISTINCT row_group_id), min(stats_min_value::BIGINT),"
-                    + " max(stats_max_value::BIGINT) FROM parquet_metadata('" + file + "') WHERE path_in_schema = 'id'")) {
+                    + " max(stats_max_value::BIGINT) FROM parquet_metadata('" + file + "')"
+                    + " WHERE path_in_schema = 'id'")) {
                 rs.next();
                 assertEquals(6, rs.getInt(1), "1,000-row groups, the last one partial");
                 long min = rows.stream().filter(r -> r.id() != null).mapToLong(Row::id).min().getAsLong();
