@@ -73,12 +73,11 @@ public abstract sealed class ParquetColumn {
         return 1;
     }
 
-    /** Writes this column's schema elements; returns how many. */
-    int schema(ThriftCompact t) {
+    /** Writes this column's {@link #schemaElements()} schema elements. */
+    void schema(ThriftCompact t) {
         t.element().i32(1, physicalType()).i32(3, OPTIONAL).string(4, name);
         logicalType(t);
         t.end();
-        return 1;
     }
 
     void logicalType(ThriftCompact t) {
@@ -398,12 +397,11 @@ public abstract sealed class ParquetColumn {
         }
 
         @Override
-        int schema(ThriftCompact t) {
+        void schema(ThriftCompact t) {
             t.element().i32(3, OPTIONAL).string(4, name).i32(5, 1).i32(6, CONVERTED_LIST).struct(10).struct(3).end()
                     .end().end();
             t.element().i32(3, REPEATED).string(4, "list").i32(5, 1).end();
             t.element().i32(1, physicalType()).i32(3, OPTIONAL).string(4, "element").end();
-            return 3;
         }
 
         @Override

@@ -8,6 +8,9 @@ import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import org.jfree.chart.ChartRenderingInfo;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.title.LegendTitle;
+import org.jfree.chart.ui.RectangleEdge;
 
 /** Renders charts at print resolution: laid out at 100 units per inch, drawn at {@link #DPI}. */
 final class Charts {
@@ -23,6 +26,20 @@ final class Charts {
     }
 
     private Charts() {
+    }
+
+    /** A bar/line plot on white with light range grid lines and its legend below: the analyses' category charts. */
+    static BufferedImage renderWithLegendBelow(String title, CategoryPlot plot, double widthInches,
+                                               double heightInches) {
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setRangeGridlinePaint(new Color(0xDDDDDD));
+        plot.setOutlineVisible(false);
+        JFreeChart chart = new JFreeChart(title, TITLE_FONT, plot, true);
+        chart.setBackgroundPaint(Color.WHITE);
+        LegendTitle legend = chart.getLegend();
+        legend.setItemFont(LABEL_FONT);
+        legend.setPosition(RectangleEdge.BOTTOM);
+        return render(chart, widthInches, heightInches, null);
     }
 
     static BufferedImage render(JFreeChart chart, double widthInches, double heightInches, Overlay overlay) {

@@ -2,16 +2,12 @@ package io.moeagent.analyzer.plot;
 
 import io.moeagent.analyzer.stats.CoActivation;
 import io.moeagent.analyzer.stats.RoutingTally;
-import java.awt.Color;
 import java.awt.image.BufferedImage;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYBlockRenderer;
-import org.jfree.chart.title.PaintScaleLegend;
-import org.jfree.chart.ui.RectangleEdge;
-import org.jfree.chart.ui.RectangleInsets;
 import org.jfree.data.xy.DefaultXYZDataset;
 
 /** Experts x experts: cell (i, j) is P(j selected | i selected) within a token's top-k (%), diagonal left blank. */
@@ -45,23 +41,8 @@ public final class CoActivationChart {
         x.setVerticalTickLabels(true);
         NumberAxis y = axis("i: expert selected", e);
         y.setInverted(true);
-        XYPlot plot = new XYPlot(data, x, y, renderer);
-        plot.setBackgroundPaint(Color.WHITE);
-        plot.setDomainGridlinesVisible(false);
-        plot.setRangeGridlinesVisible(false);
-        plot.setOutlineVisible(false);
-        JFreeChart chart = new JFreeChart(title, Charts.TITLE_FONT, plot, false);
-        chart.setBackgroundPaint(Color.WHITE);
-        NumberAxis legendAxis = new NumberAxis("P(j selected | i selected) (%)");
-        legendAxis.setTickLabelFont(Charts.TICK_FONT);
-        legendAxis.setLabelFont(Charts.LABEL_FONT);
-        legendAxis.setRange(0, upper);
-        PaintScaleLegend legend = new PaintScaleLegend(scale, legendAxis);
-        legend.setPosition(RectangleEdge.RIGHT);
-        legend.setMargin(new RectangleInsets(10, 10, 10, 10));
-        legend.setStripWidth(12);
-        legend.setSubdivisionCount(200);
-        chart.addSubtitle(legend);
+        JFreeChart chart = HeatmapChart.withLegend(title, new XYPlot(data, x, y, renderer), scale,
+                "P(j selected | i selected) (%)", upper);
         return Charts.render(chart, widthInches, heightInches, null);
     }
 

@@ -5,15 +5,12 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.image.BufferedImage;
 import java.util.List;
-import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.CategoryAxis;
 import org.jfree.chart.axis.CategoryLabelPositions;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.renderer.category.LineAndShapeRenderer;
-import org.jfree.chart.title.LegendTitle;
-import org.jfree.chart.ui.RectangleEdge;
 import org.jfree.data.category.DefaultCategoryDataset;
 
 /**
@@ -65,16 +62,8 @@ public final class ExpertLoadChart {
         double pad = 0.08 * (max - 1) + 0.02;
         y.setRange(1 - pad, max + pad);
         CategoryPlot plot = new CategoryPlot(data, x, y, r);
-        plot.setBackgroundPaint(Color.WHITE);
-        plot.setRangeGridlinePaint(new Color(0xDDDDDD));
-        plot.setOutlineVisible(false);
         ValueMarker even = new ValueMarker(1.0, Color.GRAY, new BasicStroke(0.8f));
         plot.addRangeMarker(even);
-        JFreeChart chart = new JFreeChart(title, Charts.TITLE_FONT, plot, true);
-        chart.setBackgroundPaint(Color.WHITE);
-        LegendTitle legend = chart.getLegend();
-        legend.setItemFont(Charts.LABEL_FONT);
-        legend.setPosition(RectangleEdge.BOTTOM);
-        return Charts.render(chart, widthInches, heightInches, null);
+        return Charts.renderWithLegendBelow(title, plot, widthInches, heightInches);
     }
 }

@@ -63,14 +63,20 @@ public final class HeatmapChart {
         y.setGridBandsVisible(false);
         y.setInverted(true);
 
-        XYPlot plot = new XYPlot(data, x, y, renderer);
+        JFreeChart chart = withLegend(title, new XYPlot(data, x, y, renderer), scale,
+                "share of the layer's selections (%)", upper);
+        return Charts.render(chart, widthInches, heightInches, null);
+    }
+
+    /** A block plot on white, its colour scale as a legend on the right: what every heatmap here looks like. */
+    static JFreeChart withLegend(String title, XYPlot plot, Gradient scale, String legendLabel, double upper) {
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinesVisible(false);
         plot.setRangeGridlinesVisible(false);
         plot.setOutlineVisible(false);
         JFreeChart chart = new JFreeChart(title, Charts.TITLE_FONT, plot, false);
         chart.setBackgroundPaint(Color.WHITE);
-        NumberAxis legendAxis = new NumberAxis("share of the layer's selections (%)");
+        NumberAxis legendAxis = new NumberAxis(legendLabel);
         legendAxis.setTickLabelFont(Charts.TICK_FONT);
         legendAxis.setLabelFont(Charts.LABEL_FONT);
         legendAxis.setRange(0, upper);
@@ -80,7 +86,7 @@ public final class HeatmapChart {
         legend.setStripWidth(12);
         legend.setSubdivisionCount(200);
         chart.addSubtitle(legend);
-        return Charts.render(chart, widthInches, heightInches, null);
+        return chart;
     }
 
     /** White through blue to dark purple: low shares fade out, hot experts stand out. */

@@ -195,14 +195,8 @@ public final class QueueRoutes implements AutoCloseable {
             while (reader.readNext(v)) {
                 counts.records++;
             }
-        } catch (RouteFormatException e) {
-            throw new AnalyzerException(e.getMessage(), e);
-        } catch (AnalyzerException e) {
-            throw e;
         } catch (Exception e) {
-            // Chronicle rethrows checked exceptions (e.g. StreamCorruptedException) undeclared
-            throw new AnalyzerException("cannot read the queue in " + reader.directory() + " (" + firstLine(e)
-                    + "); is it a moe-agent route queue (Chronicle Queue *.cq4 files)?", e);
+            throw readFailure(e, "");
         }
     }
 
@@ -250,15 +244,8 @@ public final class QueueRoutes implements AutoCloseable {
             while (reader.readNext(v)) {
                 n++;
             }
-        } catch (RouteFormatException e) {
-            throw new AnalyzerException(e.getMessage(), e);
-        } catch (AnalyzerException e) {
-            throw e;
         } catch (Exception e) {
-            // Chronicle rethrows checked exceptions (e.g. StreamCorruptedException) undeclared
-            throw new AnalyzerException("cannot read the queue in " + reader.directory() + " after " + n
-                    + " records (" + firstLine(e) + "); is it a moe-agent route queue (Chronicle Queue *.cq4 files)?",
-                    e);
+            throw readFailure(e, " after " + n + " records");
         }
         counts.records += n;
         return n;
@@ -274,19 +261,26 @@ public final class QueueRoutes implements AutoCloseable {
             while (meta == null && reader.readNext(v)) {
                 counts.records++;
             }
-        } catch (RouteFormatException e) {
-            throw new AnalyzerException(e.getMessage(), e);
-        } catch (AnalyzerException e) {
-            throw e;
         } catch (Exception e) {
-            // Chronicle rethrows checked exceptions (e.g. StreamCorruptedException) undeclared
-            throw new AnalyzerException("cannot read the queue in " + reader.directory() + " (" + firstLine(e)
-                    + "); is it a moe-agent route queue (Chronicle Queue *.cq4 files)?", e);
+            throw readFailure(e, "");
         }
         if (meta == null) {
             throw noMeta();
         }
         return meta;
+    }
+
+    /** A failure inside the queue reader as one line; {@code after} says how far it got ("" or " after N records"). */
+    private AnalyzerException readFailure(Exception e, String after) {
+        if (e instanceof RouteFormatException) {
+            return new AnalyzerException(e.getMessage(), e);
+        }
+        if (e instanceof AnalyzerException a) {
+            return a; // the visitor's own failure (e.g. an export's full disk), already one line
+        }
+        // Chronicle rethrows checked exceptions (e.g. StreamCorruptedException) undeclared
+        return new AnalyzerException("cannot read the queue in " + reader.directory() + after + " (" + firstLine(e)
+                + "); is it a moe-agent route queue (Chronicle Queue *.cq4 files)?", e);
     }
 
     private AnalyzerException noMeta() {

@@ -1,5 +1,8 @@
 package io.moeagent.analyzer.stats;
 
+import static io.moeagent.analyzer.stats.StatsReport.field;
+import static io.moeagent.analyzer.stats.StatsReport.number;
+
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.moeagent.analyzer.source.TokenTexts;
 import java.io.IOException;
@@ -694,16 +697,4 @@ public final class AnalysesReport {
         return Double.toString(f);
     }
 
-    private static void field(JsonGenerator g, String name, double v) throws IOException {
-        g.writeFieldName(name);
-        number(g, v);
-    }
-
-    private static void number(JsonGenerator g, double v) throws IOException {
-        if (Double.isFinite(v)) {
-            g.writeNumber(v);
-        } else {
-            g.writeNull();
-        }
-    }
 }

@@ -24,8 +24,17 @@ final class KeyedSlots {
     private int freeTop;
     private int size;
     private long evicted;
+    /** The record clock of {@link #startRecord}: an entry unseen for {@code staleRecords} records is dropped. */
+    private final long staleRecords;
+    private long records;
+    private long nextSweep;
 
     KeyedSlots(int capacity) {
+        this(capacity, Long.MAX_VALUE);
+    }
+
+    /** A table whose {@link #startRecord} clock drops entries unseen for {@code staleRecords} records (at least 2). */
+    KeyedSlots(int capacity, long staleRecords) {
         if (capacity < 2) {
             throw new IllegalArgumentException("capacity " + capacity);
         }
@@ -38,10 +47,25 @@ final class KeyedSlots {
         index = new int[n];
         mask = n - 1;
         free = new int[capacity];
+        this.staleRecords = Math.max(2, staleRecords);
+        nextSweep = this.staleRecords;
         for (int i = 0; i < capacity; i++) {
             free[i] = capacity - 1 - i;
         }
         freeTop = capacity;
+    }
+
+    /**
+     * Advances the record clock by one route record, dropping stale entries every {@code staleRecords / 2} records;
+     * returns the clock, the stamp for entries inserted or touched during this record.
+     */
+    long startRecord() {
+        records++;
+        if (records >= nextSweep) {
+            evictOlderThan(records - staleRecords);
+            nextSweep = records + staleRecords / 2;
+        }
+        return records;
     }
 
     int capacity() {

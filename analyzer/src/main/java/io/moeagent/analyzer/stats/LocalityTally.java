@@ -13,14 +13,12 @@ public final class LocalityTally implements RowTally {
 
     private final int experts;
     private final int stride;
-    private final long staleRecords;
     private final KeyedSlots slots;
     private final int[] lastPosition;
     private final int[] lastFirst;
     private final int[] lastK;
     private final int[] lastIds;
     private long records;
-    private long nextSweep;
 
     /** Per layer id. */
     private long[] pairs = new long[0];
@@ -40,22 +38,16 @@ public final class LocalityTally implements RowTally {
     LocalityTally(int experts, int topK, long staleRecords, int capacity) {
         this.experts = experts;
         this.stride = Math.max(1, topK);
-        this.staleRecords = Math.max(2, staleRecords);
-        this.slots = new KeyedSlots(capacity);
+        this.slots = new KeyedSlots(capacity, staleRecords);
         lastPosition = new int[capacity];
         lastFirst = new int[capacity];
         lastK = new int[capacity];
         lastIds = new int[capacity * stride];
-        nextSweep = this.staleRecords;
     }
 
     @Override
     public void startRecord(int layer) {
-        records++;
-        if (records >= nextSweep) {
-            slots.evictOlderThan(records - staleRecords);
-            nextSweep = records + staleRecords / 2;
-        }
+        records = slots.startRecord();
     }
 
     @Override

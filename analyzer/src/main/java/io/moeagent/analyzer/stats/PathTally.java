@@ -12,14 +12,12 @@ public final class PathTally implements RowTally {
     private final int experts;
     private final int stride;
     private final int[] logged;
-    private final long staleRecords;
     private final KeyedSlots slots;
     private final int[] lastLayer;
     private final int[] lastFirst;
     private final int[] lastK;
     private final int[] lastIds;
     private long records;
-    private long nextSweep;
 
     /** Indexed by the destination layer id. */
     private Transition[] into = new Transition[0];
@@ -55,13 +53,11 @@ public final class PathTally implements RowTally {
         this.stride = Math.max(1, topK);
         this.logged = layersLogged.clone();
         Arrays.sort(this.logged);
-        this.staleRecords = Math.max(2, staleRecords);
-        slots = new KeyedSlots(capacity);
+        slots = new KeyedSlots(capacity, staleRecords);
         lastLayer = new int[capacity];
         lastFirst = new int[capacity];
         lastK = new int[capacity];
         lastIds = new int[capacity * stride];
-        nextSweep = this.staleRecords;
         indexLayers();
     }
 
@@ -97,11 +93,7 @@ public final class PathTally implements RowTally {
 
     @Override
     public void startRecord(int layer) {
-        records++;
-        if (records >= nextSweep) {
-            slots.evictOlderThan(records - staleRecords);
-            nextSweep = records + staleRecords / 2;
-        }
+        records = slots.startRecord();
     }
 
     @Override

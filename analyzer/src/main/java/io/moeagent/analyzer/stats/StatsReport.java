@@ -200,12 +200,13 @@ public final class StatsReport {
         g.writeEndObject();
     }
 
-    private static void field(JsonGenerator g, String name, double v) throws IOException {
+    /** A number field; NaN and infinities as JSON null (shared by the analyses' JSON). */
+    static void field(JsonGenerator g, String name, double v) throws IOException {
         g.writeFieldName(name);
         number(g, v);
     }
 
-    private static void number(JsonGenerator g, double v) throws IOException {
+    static void number(JsonGenerator g, double v) throws IOException {
         if (Double.isFinite(v)) {
             g.writeNumber(v);
         } else {
